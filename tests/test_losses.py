@@ -1,0 +1,116 @@
+"""Losses: values against hand computation, gradients against finite differences, stability at ±1e4."""
+
+import numpy as np
+import pytest
+
+from tinyrec import losses
+from tinyrec.gradcheck import TOLERANCE, check_loss
+
+BATCHES = [1, 3, 8]
+
+
+def _probs(rng, shape):
+    return rng.uniform(0.05, 0.95, size=shape)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_mse_gradient(batch):
+    rng = np.random.default_rng(batch)
+    assert check_loss("mse", rng.standard_normal((batch, 2)), rng.standard_normal((batch, 2))) <= TOLERANCE
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_crossentropy_gradient(batch, from_logits):
+    rng = np.random.default_rng(batch)
+    y = rng.integers(0, 2, (batch, 1)).astype(float)
+    pred = rng.standard_normal((batch, 1)) * 3 if from_logits else _probs(rng, (batch, 1))
+    assert check_loss(losses.BinaryCrossentropy(from_logits=from_logits), y, pred) <= TOLERANCE
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_categorical_crossentropy_gradient(batch, from_logits):
+    rng = np.random.default_rng(batch)
+    y = np.eye(4)[rng.integers(0, 4, batch)]
+    if from_logits:
+        pred = rng.standard_normal((batch, 4)) * 2
+    else:
+        pred = _probs(rng, (batch, 4))
+        pred /= pred.sum(axis=1, keepdims=True)
+    assert check_loss(losses.CategoricalCrossentropy(from_logits=from_logits), y, pred) <= TOLERANCE
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_sparse_categorical_crossentropy_gradient(batch):
+    rng = np.random.default_rng(batch)
+    labels = rng.integers(0, 3, batch)
+    assert check_loss(losses.SparseCategoricalCrossentropy(from_logits=True), labels,
+                      rng.standard_normal((batch, 3))) <= TOLERANCE
+
+
+def test_values_by_hand():
+    y = np.array([[1.0], [0.0]])
+    p = np.array([[0.8], [0.4]])
+    # BCE = −(log 0.8 + log 0.6)/2
+    assert np.isclose(losses.get("binary_crossentropy")(y, p), -(np.log(0.8) + np.log(0.6)) / 2)
+    # MSE over all entries: ((0.8−1)² + 0.4²)/2 = (0.04 + 0.16)/2 = 0.1
+    assert np.isclose(losses.get("mse")(y, p), 0.1)
+    # logits z = log(p/(1−p)) must give the same BCE
+    z = np.log(p / (1 - p))
+    assert np.isclose(losses.BinaryCrossentropy(from_logits=True)(y, z), -(np.log(0.8) + np.log(0.6)) / 2)
+    onehot = np.array([[0, 1, 0.0]])
+    probs = np.array([[0.2, 0.5, 0.3]])
+    assert np.isclose(losses.get("categorical_crossentropy")(onehot, probs), -np.log(0.5))
+    assert np.isclose(losses.get("sparse_categorical_crossentropy")(np.array([1]), probs), -np.log(0.5))
+
+
+def test_fused_gradient_is_p_minus_y_over_n():
+    z = np.array([[2.0], [-1.0], [0.0]])
+    y = np.array([[1.0], [1.0], [0.0]])
+    loss = losses.BinaryCrossentropy(from_logits=True)
+    loss.forward(y, z)
+    assert np.allclose(loss.backward(), (1 / (1 + np.exp(-z)) - y) / 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stable_at_extreme_logits(dtype):
+    z = np.array([[1e4], [-1e4], [1e4], [-1e4]], dtype=dtype)
+    y = np.array([[1.0], [0.0], [0.0], [1.0]], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        bce = losses.BinaryCrossentropy(from_logits=True)
+        value = bce.forward(y, z)
+        grad = bce.backward()
+        cce = losses.CategoricalCrossentropy(from_logits=True)
+        zc = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
+        value_c = cce.forward(np.eye(3, dtype=dtype)[[0, 2]], zc)
+        grad_c = cce.backward()
+    # right answers cost 0, confidently wrong ones cost |z| = 1e4: mean (0 + 0 + 1e4 + 1e4)/4 = 5000
+    assert np.isclose(value, 5000.0)
+    assert grad.dtype == dtype and np.allclose(grad, [[0], [0], [0.25], [-0.25]])
+    assert np.isfinite(value_c) and np.all(np.isfinite(grad_c)) and np.isclose(value_c, 1e4 / 2)
+
+
+def test_probability_input_is_clipped_not_infinite():
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        value = losses.get("binary_crossentropy")(np.array([[1.0]]), np.array([[0.0]]))
+    assert np.isclose(value, -np.log(1e-7))
+
+
+def test_bad_targets():
+    bce = losses.get("binary_crossentropy")
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\].*from 0.0 to 2.0"):
+        bce(np.array([[0.0], [2.0]]), np.array([[0.5], [0.5]]))
+    with pytest.raises(ValueError, match=r"targets must have the model's output shape \(2, 1\); got y of shape \(3,\)"):
+        bce(np.zeros(3), np.full((2, 1), 0.5))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        losses.get("mse")(np.array([[np.nan]]), np.array([[0.0]]))
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 2\]"):
+        losses.get("sparse_categorical_crossentropy")(np.array([3]), np.full((1, 3), 1 / 3))
+    with pytest.raises(ValueError, match="must be one-hot"):
+        losses.get("categorical_crossentropy")(np.array([[2.0, 0, 0]]), np.full((1, 3), 1 / 3))
+
+
+def test_unknown_loss_lists_valid_names():
+    with pytest.raises(ValueError, match="valid names are: mean_squared_error, mse, binary_crossentropy"):
+        losses.get("hinge")

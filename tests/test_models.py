@@ -1,0 +1,308 @@
+"""Sequential: the seed example, fit/evaluate/predict conventions, weights on disk, reproducibility, errors."""
+
+import os
+
+import numpy as np
+import pytest
+
+from tinyrec import gradcheck
+from tinyrec.callbacks import EarlyStopping, NonFiniteLossError, TerminateOnNaN
+from tinyrec.layers import Activation, Dense, Dropout
+from tinyrec.models import Sequential
+from tinyrec.optimizers import SGD
+
+
+def blobs(n=400, d=10, seed=0):
+    """A linearly separable-ish binary problem, float32."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.float32)
+    return x, y
+
+
+def seed_model(input_dim=10, seed=0, **kw):
+    model = Sequential(seed=seed, **kw)
+    model.add(Dense(units=64, activation="relu", input_dim=input_dim))
+    model.add(Dense(units=32, activation="relu"))
+    model.add(Dense(units=1, activation="sigmoid"))
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def test_seed_example_learns_and_returns_history(capsys):
+    x, y = blobs()
+    model = seed_model()
+    history = model.fit(x, y, batch_size=32, epochs=10, verbose=0)
+    assert capsys.readouterr().out == ""  # verbose=0 is silent
+    assert set(history.history) == {"loss", "accuracy"}
+    assert len(history.history["loss"]) == 10 and history.epoch == list(range(10))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["accuracy"][-1] > 0.9
+    assert model.predict(x).shape == (400, 1)
+
+
+def test_verbose_2_prints_one_line_per_epoch(capsys):
+    x, y = blobs()
+    seed_model().fit(x, y, epochs=2, verbose=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Epoch 1/2 - ") and "s - loss: " in lines[0] and "accuracy: " in lines[0]
+
+
+def test_verbose_1_draws_a_live_bar_in_a_terminal(monkeypatch, capsys):
+    import sys
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    x, y = blobs()
+    seed_model().fit(x, y, epochs=1, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/1\n" in out and "\r13/13 " in out and "█" in out
+
+
+def test_validation_split_and_data():
+    x, y = blobs()
+    model = seed_model()
+    h = model.fit(x, y, epochs=2, validation_split=0.25, verbose=0)
+    assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    # The held-out part is the last 25% (Keras' convention): val_loss equals evaluate on it.
+    assert np.isclose(h.history["val_loss"][-1], model.evaluate(x[300:], y[300:])[0], rtol=1e-6)
+    h2 = seed_model().fit(x[:300], y[:300], epochs=1, validation_data=(x[300:], y[300:]), verbose=0)
+    assert "val_accuracy" in h2.history
+
+
+def test_evaluate_matches_hand_computed_loss_and_accuracy():
+    x, y = blobs()
+    model = seed_model()
+    model.fit(x, y, epochs=2, verbose=0)
+    p = model.predict(x).astype(np.float64)[:, 0]
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    loss, acc = model.evaluate(x, y, batch_size=7)
+    assert np.isclose(loss, bce, rtol=1e-4)
+    assert np.isclose(acc, np.mean((p > 0.5) == (y > 0.5)))
+    assert model.evaluate(x, y, return_dict=True).keys() == {"loss", "accuracy"}
+    plain = Sequential([Dense(1, input_dim=10)])
+    plain.compile(loss="mse", optimizer="sgd")
+    assert isinstance(plain.evaluate(x, y), float)  # no metrics: a scalar, as in Keras
+
+
+def test_same_seed_is_bit_for_bit_reproducible():
+    x, y = blobs()
+
+    def run(seed):
+        model = Sequential(seed=seed)
+        model.add(Dense(16, activation="relu", input_dim=10))
+        model.add(Dropout(0.3))
+        model.add(Dense(1, activation="sigmoid"))
+        model.compile(loss="binary_crossentropy", optimizer="adam")
+        h = model.fit(x, y, epochs=3, verbose=0)
+        return model.get_weights(), h.history["loss"]
+
+    (w1, l1), (w2, l2), (w3, _) = run(7), run(7), run(8)
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2)) and l1 == l2
+    assert not np.array_equal(w1[0], w3[0])
+    gen_a, gen_b = run(np.random.default_rng(5)), run(np.random.default_rng(5))
+    assert all(np.array_equal(a, b) for a, b in zip(gen_a[0], gen_b[0]))
+
+
+def test_float32_default_and_float64_option():
+    x, y = blobs()
+    m32 = seed_model()
+    assert m32.predict(x).dtype == np.float32 and m32.get_weights()[0].dtype == np.float32
+    m64 = seed_model(dtype="float64")
+    m64.fit(x, y, epochs=1, verbose=0)
+    assert m64.predict(x).dtype == np.float64
+
+
+@pytest.mark.parametrize("loss, out_act, units", [
+    ("binary_crossentropy", "sigmoid", 1),       # fused: loss from logits
+    ("mse", "tanh", 2),
+    ("categorical_crossentropy", "softmax", 3),  # fused
+    ("sparse_categorical_crossentropy", "softmax", 3),
+])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_whole_model_gradients(loss, out_act, units, batch):
+    rng = np.random.default_rng(batch)
+    model = Sequential([Dense(6, activation="tanh", input_dim=4), Dense(units, activation=out_act)],
+                       seed=0, dtype="float64")
+    model.compile(loss=loss, optimizer="sgd")
+    x = rng.standard_normal((batch, 4))
+    if loss == "binary_crossentropy":
+        y = rng.integers(0, 2, (batch, 1)).astype(float)
+    elif loss == "mse":
+        y = rng.standard_normal((batch, units))
+    elif loss == "categorical_crossentropy":
+        y = np.eye(units)[rng.integers(0, units, batch)]
+    else:
+        y = rng.integers(0, units, batch)
+    errors = gradcheck.check_model(model, x, y)
+    assert max(errors.values()) <= gradcheck.TOLERANCE, errors
+
+
+def test_separate_activation_layer_is_fused_too():
+    model = Sequential([Dense(1, input_dim=3), Activation("sigmoid")], seed=0, dtype="float64")
+    model.compile(loss="binary_crossentropy", optimizer="sgd")
+    assert model._fused
+    errors = gradcheck.check_model(model, np.ones((2, 3)), np.array([1.0, 0.0]))
+    assert max(errors.values()) <= gradcheck.TOLERANCE
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_extreme_logits_give_finite_loss_and_gradients(dtype):
+    model = Sequential([Dense(1, activation="sigmoid", input_dim=1)], seed=0, dtype=dtype)
+    model.compile(loss="binary_crossentropy", optimizer=SGD(1e-6))
+    model.set_weights([np.array([[1.0]]), np.array([0.0])])
+    x = np.array([[1e4], [-1e4], [1e4], [-1e4]])
+    y = np.array([1.0, 0.0, 0.0, 1.0])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        h = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert np.isclose(h.history["loss"][0], 5000.0, rtol=1e-3)  # (0 + 0 + 1e4 + 1e4)/4
+    assert np.all(np.isfinite(model.get_weights()[0]))
+
+
+def test_summary_table(capsys):
+    seed_model(input_dim=100).summary()
+    out = capsys.readouterr().out
+    # 100·64+64 = 6,464; 64·32+32 = 2,080; 32·1+1 = 33; total 8,577
+    for text in ("(None, 64)", "6,464", "2,080", "33", "Total params: 8,577", "dense"):
+        assert text in out
+
+
+def test_weights_round_trip(tmp_path):
+    x, y = blobs()
+    model = seed_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    path = model.save_weights(tmp_path / "model")
+    assert path.name == "model.npz" and sorted(os.listdir(tmp_path)) == ["model.npz"]
+    other = seed_model(seed=99)
+    other.load_weights(tmp_path / "model.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
+    assert np.array_equal(model.predict(x), other.predict(x))
+    with np.load(path, allow_pickle=False) as data:  # a plain .npz, no pickled objects
+        assert "__names__" in data.files
+
+
+def test_load_weights_errors(tmp_path):
+    model = seed_model()
+    with pytest.raises(FileNotFoundError, match="no weights file"):
+        model.load_weights(tmp_path / "missing.npz")
+    (tmp_path / "corrupt.npz").write_bytes(b"this is not a zip file")
+    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
+        model.load_weights(tmp_path / "corrupt.npz")
+    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
+        model.load_weights(tmp_path / "foreign.npz")
+    seed_model(input_dim=12).save_weights(tmp_path / "wide.npz")
+    with pytest.raises(ValueError, match="different architecture"):
+        model.load_weights(tmp_path / "wide.npz")
+
+
+def test_save_failure_leaves_no_file(tmp_path, monkeypatch):
+    model = seed_model()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="disk full"):
+        model.save_weights(tmp_path / "w.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_set_weights_and_get_weights_are_copies():
+    model = seed_model()
+    w = model.get_weights()
+    w[0][:] = 0
+    assert not np.all(model.get_weights()[0] == 0)
+    model.set_weights(w)
+    assert np.all(model.get_weights()[0] == 0)
+
+
+def test_early_stopping_restores_best_weights():
+    x, y = blobs()
+    model = seed_model()
+    model.compile(loss="binary_crossentropy", optimizer=SGD(learning_rate=5.0))  # erratic on purpose
+    stopper = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    h = model.fit(x, y, epochs=30, validation_split=0.25, callbacks=[stopper], verbose=0)
+    assert stopper.stopped_epoch > 0 and len(h.history["loss"]) < 30
+    best = int(np.argmin(h.history["val_loss"]))
+    assert stopper.best_epoch == best
+    assert np.isclose(model.evaluate(x[300:], y[300:]), h.history["val_loss"][best], rtol=1e-5)
+
+
+def test_early_stopping_without_validation_names_the_problem():
+    x, y = blobs()
+    with pytest.raises(ValueError, match="monitor='val_loss' is not in the epoch logs"):
+        seed_model().fit(x, y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
+
+
+def diverging_model():
+    model = Sequential([Dense(1, input_dim=10)], seed=0)
+    model.compile(loss="mse", optimizer=SGD(learning_rate=10.0))
+    return model
+
+
+def test_nan_loss_stops_with_epoch_and_batch():
+    x, y = blobs()
+    with pytest.raises(NonFiniteLossError, match=r"Loss became (nan|inf) at epoch 1, batch \d+"):
+        diverging_model().fit(x * 100, y, epochs=3, verbose=0)
+
+
+def test_terminate_on_nan_can_stop_gracefully(capsys):
+    x, y = blobs()
+    h = diverging_model().fit(x * 100, y, epochs=3, verbose=0, callbacks=[TerminateOnNaN(raise_error=False)])
+    assert len(h.history["loss"]) == 1 and "Loss became" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, x, y: m.fit(x[:, :5], y, verbose=0), r"expected inputs with 10 features .*got shape \(400, 5\)"),
+    (lambda m, x, y: m.fit(x, y[:10], verbose=0), "x has 400 rows but y has 10"),
+    (lambda m, x, y: m.fit(x, np.stack([y, y], 1), verbose=0), r"output shape \(400, 1\); got y of shape \(400, 2\)"),
+    (lambda m, x, y: m.fit(np.where(x > 2, np.nan, x), y, verbose=0), "x contains NaN or inf"),
+    (lambda m, x, y: m.fit(np.where(x > 2, np.inf, x), y, verbose=0), "x contains NaN or inf"),
+    (lambda m, x, y: m.fit(x, y * 3, verbose=0), r"targets must lie in \[0, 1\]"),
+    (lambda m, x, y: m.fit(x, y, batch_size=0), "batch_size must be a positive integer"),
+    (lambda m, x, y: m.fit(x, y, validation_split=1.5), r"validation_split must be in \[0, 1\)"),
+    (lambda m, x, y: m.predict(x[0]), r"x must be 2-D"),
+    (lambda m, x, y: m.fit(x, y, validation_data=(x, y[:3]), verbose=0), "x has 400 rows but y has 3"),
+])
+def test_bad_input_errors(call, match):
+    x, y = blobs()
+    with pytest.raises(ValueError, match=match):
+        call(seed_model(), x, y)
+
+
+def test_fit_before_compile():
+    model = Sequential([Dense(1, input_dim=10)])
+    x, y = blobs()
+    with pytest.raises(RuntimeError, match=r"call compile\(optimizer=..., loss=...\) before fit"):
+        model.fit(x, y)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"loss": "hinge", "optimizer": "adam"}, "Unknown loss 'hinge'; valid names are: "),
+    ({"loss": "mse", "optimizer": "adamw"}, "valid names.*adam"),
+    ({"loss": "mse", "optimizer": "adam", "metrics": ["f1"]}, "valid names"),
+])
+def test_unknown_names_list_the_valid_ones(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Sequential([Dense(1, input_dim=2)]).compile(**kwargs)
+
+
+def test_model_builds_lazily_without_input_dim():
+    model = Sequential([Dense(4, activation="relu"), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer="adam")
+    with pytest.raises(RuntimeError, match="has no weights yet"):
+        model.summary()
+    x, y = blobs()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.get_weights()[0].shape == (10, 4)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rmsprop", "adam"])
+def test_every_optimizer_trains_by_name(optimizer):
+    x, y = blobs()
+    model = Sequential([Dense(1, activation="sigmoid", input_dim=10)], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+    before = model.evaluate(x, y)[0]
+    model.fit(x, y, epochs=5, verbose=0)
+    assert model.evaluate(x, y)[0] < before

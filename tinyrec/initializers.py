@@ -1,0 +1,100 @@
+"""Weight initializers: the starting point of gradient descent.
+
+Each takes ``(shape, rng, dtype)`` and returns a new array. For a kernel of shape ``(fan_in, fan_out)``:
+
+==================  =====================================================  ============================
+name                distribution                                           why
+==================  =====================================================  ============================
+``glorot_uniform``  U(−a, a), ``a = sqrt(6 / (fan_in + fan_out))``         keeps activation variance
+``glorot_normal``   N(0, s²) truncated at 2s, ``s = sqrt(2/(fan_in+fan_out))``  roughly equal across layers
+``he_uniform``      U(−a, a), ``a = sqrt(6 / fan_in)``                     the same for ReLU, which
+``he_normal``       N(0, s²) truncated at 2s, ``s = sqrt(2 / fan_in)``     zeroes half its inputs
+``zeros``/``ones``  constants                                              biases
+==================  =====================================================  ============================
+
+Glorot & Bengio (2010), "Understanding the difficulty of training deep feedforward neural networks";
+He et al. (2015), "Delving Deep into Rectifiers". Keras' defaults: ``glorot_uniform`` kernels, ``zeros`` biases.
+Keras draws the normal variants from a normal truncated at two standard deviations and rescales the
+standard deviation by 1/0.87962566 so the truncated draw keeps the intended variance; we do the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Standard deviation of a unit normal truncated to [-2, 2]; dividing by it restores unit variance.
+_TRUNCATED_STD = 0.87962566103423978
+
+
+def _fans(shape):
+    """``(fan_in, fan_out)`` of a weight shape: ``(in, out)`` for a kernel, ``(n, dim)`` for an embedding."""
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    return shape[0], shape[1]
+
+
+def _truncated_normal(shape, std, rng, dtype):
+    """Normal(0, std²) samples redrawn until every one lies within two standard deviations."""
+    x = rng.standard_normal(shape)
+    bad = np.abs(x) > 2.0
+    while bad.any():  # about 4.6% of draws per round, so this ends after a few rounds
+        x[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(x) > 2.0
+    return (x * (std / _TRUNCATED_STD)).astype(dtype)
+
+
+def glorot_uniform(shape, rng, dtype=np.float32):
+    """Uniform on ``[−a, a]`` with ``a = sqrt(6 / (fan_in + fan_out))`` (variance ``2 / (fan_in + fan_out)``)."""
+    fan_in, fan_out = _fans(shape)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def glorot_normal(shape, rng, dtype=np.float32):
+    """Truncated normal with standard deviation ``sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(shape)
+    return _truncated_normal(shape, np.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
+
+
+def he_uniform(shape, rng, dtype=np.float32):
+    """Uniform on ``[−a, a]`` with ``a = sqrt(6 / fan_in)`` (variance ``2 / fan_in``), for ReLU layers."""
+    fan_in, _ = _fans(shape)
+    limit = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def he_normal(shape, rng, dtype=np.float32):
+    """Truncated normal with standard deviation ``sqrt(2 / fan_in)``, for ReLU layers."""
+    fan_in, _ = _fans(shape)
+    return _truncated_normal(shape, np.sqrt(2.0 / fan_in), rng, dtype)
+
+
+def random_normal(shape, rng, dtype=np.float32, stddev=0.05):
+    """Normal(0, 0.05²), Keras' ``RandomNormal`` default; common for embedding tables."""
+    return (rng.standard_normal(shape) * stddev).astype(dtype)
+
+
+def zeros(shape, rng=None, dtype=np.float32):
+    """All zeros: the usual bias initializer."""
+    return np.zeros(shape, dtype=dtype)
+
+
+def ones(shape, rng=None, dtype=np.float32):
+    """All ones."""
+    return np.ones(shape, dtype=dtype)
+
+
+_REGISTRY = {
+    f.__name__: f
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, zeros, ones)
+}
+NAMES = tuple(_REGISTRY)
+
+
+def get(identifier):
+    """An initializer by name (e.g. ``"he_normal"``) or a callable ``(shape, rng, dtype) -> array``."""
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]
+    raise ValueError(f"Unknown initializer {identifier!r}; valid names are: {', '.join(NAMES)}.")

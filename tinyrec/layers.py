@@ -1,0 +1,275 @@
+"""Layers (层): each a small class with ``forward`` and its hand-derived ``backward`` side by side.
+
+The contract every layer follows (``Layer``):
+
+* ``build(input_shape, rng, dtype)`` creates the parameters once the input width is known (lazily, on
+  the first call), so ``Dense(32)`` needs no input size unless it is the first layer of a model.
+* ``forward(x, training=False) -> y`` computes the output and caches what ``backward`` will need.
+* ``backward(dy) -> dx`` receives ``dL/dy``, fills ``self.grads`` (same keys as ``self.params``) and
+  returns ``dL/dx`` for the layer below. Nothing else computes gradients; nothing but the optimizer
+  moves parameters.
+
+Parameter arrays are updated in place by the optimizer and gradients are written in place, so the
+``(grad, param)`` pairs a model hands to its optimizer stay valid for the whole of training.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+import numpy as np
+
+from . import activations as activations_module
+from . import initializers
+
+_name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
+
+
+def _auto_name(prefix: str) -> str:
+    """Keras-style unique names: ``dense``, ``dense_1``, ``dense_2``, ..."""
+    n = next(_name_counters[prefix])
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def _as_rng(seed):
+    """A ``numpy.random.Generator`` from a seed, a Generator (used as is) or ``None`` (fresh entropy)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+class Layer:
+    """Base class: named parameters, same-named gradients, lazy build, ``forward``/``backward``.
+
+    To write your own layer, override ``build`` (create ``self.params[...]`` and matching zero
+    ``self.grads[...]``), ``forward`` and ``backward``, and ``compute_output_shape`` if the width
+    changes; then check it with ``tinyrec.gradcheck.check_layer(layer, x)``.
+
+    Attributes:
+        params: dict name → array, e.g. ``{"kernel": W, "bias": b}``.
+        grads: dict name → array of the same shapes, written by ``backward``.
+        input_shape: ``(None, width)`` when given (``input_dim=``), else set at build.
+        needs_input_grad: ``False`` for a model's first layer, whose input is data: its ``dx`` is
+            never used, so ``backward`` may skip computing it and return ``None``.
+    """
+
+    activation = None  # the output activation, if the layer ends in one (see ``backward_from_logits``)
+
+    def __init__(self, name=None, input_dim=None, input_shape=None):
+        self.name = name or _auto_name(self._default_name())
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.built = False
+        self.needs_input_grad = True
+        self.dtype = None
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self.input_shape = None if input_shape is None else (None, *tuple(input_shape))
+
+    @classmethod
+    def _default_name(cls):
+        # "Dense" → "dense", "BiasOnly" → "bias_only"
+        return "".join("_" + c.lower() if c.isupper() else c for c in cls.__name__).lstrip("_")
+
+    # -- building ----------------------------------------------------------------------------
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        """Create parameters for inputs of ``input_shape`` (``(None, width)``); the base has none."""
+        self.input_shape = (None, *tuple(input_shape)[1:])
+        self.dtype = np.dtype(dtype)
+        self.built = True
+
+    def _add_param(self, name, value):
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+
+    def __call__(self, x, training=False):
+        """Build on first use (from ``x``'s shape and float dtype), then ``forward``."""
+        if not self.built:
+            x = np.asarray(x)
+            dtype = x.dtype if x.dtype.kind == "f" else np.float32
+            self.build(x.shape, rng=None, dtype=dtype)
+        return self.forward(x, training=training)
+
+    # -- the two passes ------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(x, training)")
+
+    def backward(self, dy):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(dy)")
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        """Output shape for inputs of ``input_shape``; unchanged unless a layer overrides it."""
+        return tuple(input_shape)
+
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters, in ``self.params`` order (Keras' name)."""
+        return [p.copy() for p in self.params.values()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (a list in ``self.params`` order) into the parameters, in place."""
+        weights = list(weights)
+        if len(weights) != len(self.params):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(self.params)} weight arrays "
+                f"({', '.join(self.params) or 'none'}); got {len(weights)}."
+            )
+        for (pname, p), w in zip(self.params.items(), weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight {pname!r} must have shape {p.shape}; got {w.shape}."
+                )
+            np.copyto(p, w, casting="same_kind")
+
+    def _check_input(self, x, width):
+        """Raise a clear error when ``x`` is not ``(batch, width)``: better here than deep in NumPy."""
+        if x.ndim != 2 or x.shape[1] != width:
+            raise ValueError(
+                f"Layer {self.name!r} expects input of shape (batch, {width}); got shape {x.shape}."
+            )
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Dense(Layer):
+    """A fully connected layer (全连接层): ``y = f(x·W + b)``.
+
+    Shapes: ``x (batch, in)``, kernel ``W (in, units)``, bias ``b (units,)``, ``z = x·W + b`` and
+    ``y = f(z)`` are ``(batch, units)``.
+
+    Backward, given ``dy = dL/dy (batch, units)``:
+
+    * through the activation: ``dz = dy ⊙ f'(z)``                        ``(batch, units)``
+    * ``dW = xᵀ · dz``                                                    ``(in, units)``
+    * ``db = Σ_batch dz``  (sum over rows: b was added to every row)       ``(units,)``
+    * ``dx = dz · Wᵀ``                                                    ``(batch, in)``
+
+    Args:
+        units: output width.
+        activation: a name from ``tinyrec.activations`` (``"relu"``, ``"sigmoid"``, ...) or None (linear).
+        use_bias: add ``b``.
+        kernel_initializer, bias_initializer: names from ``tinyrec.initializers``.
+        input_dim: input width, needed only on a model's first layer (as in Keras).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", input_dim=None, name=None, input_shape=None):
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
+        if input_dim is not None and (not isinstance(input_dim, (int, np.integer)) or input_dim < 1):
+            raise ValueError(f"Dense: input_dim must be a positive integer; got {input_dim!r}.")
+        super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)
+        self.units = int(units)
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        super().build(input_shape, rng, dtype)
+        rng = _as_rng(rng)
+        self.in_dim = int(input_shape[-1])
+        self._add_param("kernel", self.kernel_initializer((self.in_dim, self.units), rng, self.dtype))
+        if self.use_bias:
+            self._add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def forward(self, x, training=False):
+        self._check_input(x, self.in_dim)
+        z = x @ self.params["kernel"]
+        if self.use_bias:
+            z += self.params["bias"]
+        self._x, self._z = x, z  # cached for backward
+        self._y = self.activation.forward(z)
+        return self._y
+
+    def backward(self, dy):
+        dz = self.activation.backward(dy, self._z, self._y)
+        return self.backward_from_logits(dz)
+
+    def backward_from_logits(self, dz):
+        """The backward pass from ``dz = dL/dz`` (pre-activation), skipping ``f'``.
+
+        Models call this on the output layer when the loss is fused with its sigmoid/softmax
+        (``dz = (p − y)/N`` is then computed by the loss directly, see ``tinyrec.losses``).
+        """
+        np.matmul(self._x.T, dz, out=self.grads["kernel"])  # dW = xᵀ·dz
+        if self.use_bias:
+            np.sum(dz, axis=0, out=self.grads["bias"])  # db = Σ_batch dz
+        if not self.needs_input_grad:
+            return None
+        return dz @ self.params["kernel"].T  # dx = dz·Wᵀ
+
+    @property
+    def logits(self):
+        """The pre-activation ``z`` of the last forward pass ``(batch, units)``."""
+        return self._z
+
+
+class Activation(Layer):
+    """An activation as a layer of its own: ``y = f(x)``; backward ``dx = dy ⊙ f'(x)`` (shapes equal).
+
+    ``Activation("relu")`` after ``Dense(32)`` computes the same as ``Dense(32, activation="relu")``.
+    """
+
+    def __init__(self, activation, name=None, input_dim=None, input_shape=None):
+        super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)
+        self.activation = activations_module.get(activation)
+
+    def forward(self, x, training=False):
+        self._x = x
+        self._y = self.activation.forward(x)
+        return self._y
+
+    def backward(self, dy):
+        return self.activation.backward(dy, self._x, self._y)
+
+    def backward_from_logits(self, dz):
+        """With a fused loss, ``dz`` already is the gradient w.r.t. this layer's input."""
+        return dz
+
+    @property
+    def logits(self):
+        return self._x
+
+
+class Dropout(Layer):
+    """Inverted dropout (随机失活): during training each unit is zeroed with probability ``rate``.
+
+    Forward (training): draw ``mask_ij = [u_ij ≥ rate] / (1 − rate)`` with ``u ~ U(0, 1)``, ``y = x ⊙ mask``.
+    Dividing by ``1 − rate`` keeps ``E[y] = x``, so at inference (``training=False``) ``y = x`` unchanged.
+    Backward: ``dx = dy ⊙ mask`` (identity at inference). Shapes: all ``(batch, units)``.
+
+    Args:
+        rate: fraction of units to drop, in [0, 1).
+        seed: int or Generator for the masks; by default the model's seeded generator.
+    """
+
+    def __init__(self, rate, seed=None, name=None):
+        if not (isinstance(rate, (int, float)) and 0.0 <= rate < 1.0):
+            raise ValueError(f"Dropout: rate must be a number in [0, 1); got {rate!r}.")
+        super().__init__(name=name)
+        self.rate = float(rate)
+        self.rng = None if seed is None else _as_rng(seed)
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        super().build(input_shape, rng, dtype)
+        if self.rng is None:
+            self.rng = _as_rng(rng)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        self._mask = (self.rng.random(x.shape) >= self.rate).astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask

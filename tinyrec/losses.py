@@ -1,0 +1,234 @@
+"""Loss functions (损失函数): a value and its gradient, written side by side.
+
+Every loss here is the **mean over the batch** (for MSE also over the output units, as in Keras), and
+``backward`` returns the gradient **of that mean**, ``dL/dŷ`` with ``ŷ``'s shape; so ``fit`` and
+``evaluate`` report the same number for the same data.
+
+Use: ``loss.forward(y_true, y_pred) -> float`` caches what ``backward() -> dL/dy_pred`` needs;
+``loss(y_true, y_pred)`` also checks the targets first and just returns the value.
+
+Numerical stability — why the output activation is fused with the loss
+---------------------------------------------------------------------
+A sigmoid output in float32 rounds to exactly 1.0 once ``z > 17``; then ``log(1 − p) = log(0) = −inf``
+and ``(p − y) / (p(1 − p))`` divides by zero. Computing the loss from the **logit** ``z`` avoids ever
+forming ``log(0)``:
+
+    −[y log σ(z) + (1 − y) log(1 − σ(z))] = log(1 + e^{z}) − z·y
+
+(use ``log σ(z) = z − log(1 + e^{z})`` and ``log(1 − σ(z)) = −log(1 + e^{z})``); ``np.logaddexp(0, z)``
+computes ``log(1 + e^{z})`` without ever overflowing, as ``max(z, 0) + log(1 + e^{−|z|})``.
+Its derivative collapses to the famous ``dL/dz = σ(z) − y = p − y``:
+the ``p(1 − p)`` of the sigmoid's derivative cancels the ``1/(p(1 − p))`` of the log-loss's.
+Softmax with categorical cross-entropy is the same story: ``L = −Σ_k y_k log softmax(z)_k`` with
+``log softmax(z) = z − max(z) − log Σ_j e^{z_j − max(z)}`` and ``dL/dz = softmax(z) − y``.
+
+So when a model ends in ``sigmoid``/``softmax`` and is compiled with the matching cross-entropy,
+``Sequential`` computes the loss from the output layer's logits (a loss built with ``from_logits=True``)
+and back-propagates ``(p − y)/N`` straight into the layer's pre-activation. Predictions are unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+
+#: Probabilities are clipped to [EPSILON, 1 − EPSILON] when a loss receives probabilities (Keras' 1e-7).
+EPSILON = 1e-7
+
+
+def _as_2d(y):
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+class Loss:
+    """Base class. Subclasses implement ``forward``, ``backward`` and, if needed, ``check_targets``."""
+
+    name = "loss"
+    #: The output activation this loss can be fused with (see the module docstring).
+    fused_activation: str | None = None
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    def __call__(self, y_true, y_pred):
+        y_pred = np.asarray(y_pred)
+        y_true = np.asarray(y_true)
+        self.check_targets(y_true, y_pred.shape)
+        return self.forward(y_true, y_pred)
+
+    def check_targets(self, y_true, output_shape):
+        """Raise a clear error when ``y_true`` can't be targets for outputs of ``output_shape``."""
+        if y_true.shape != tuple(output_shape) and not (
+            y_true.ndim == 1 and len(output_shape) == 2 and output_shape[1] == 1
+            and y_true.shape[0] == output_shape[0]
+        ):
+            raise ValueError(
+                f"{self.name}: targets must have the model's output shape {tuple(output_shape)}; "
+                f"got y of shape {y_true.shape}."
+            )
+        if not np.all(np.isfinite(y_true)):
+            raise ValueError(f"{self.name}: targets contain NaN or inf.")
+
+    def forward(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def backward(self):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error (均方误差), for regression such as rating prediction.
+
+    ``L = 1/(N·K) Σ_{n,k} (ŷ_nk − y_nk)²``   with ``y, ŷ (N, K)`` (a 1-D ``y`` is taken as ``(N, 1)``).
+    ``dL/dŷ = 2 (ŷ − y) / (N·K)``            ``(N, K)``.
+    """
+
+    name = "mean_squared_error"
+
+    def forward(self, y_true, y_pred):
+        self._diff = y_pred - _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        return float(np.mean(self._diff * self._diff))
+
+    def backward(self):
+        return self._diff * self._diff.dtype.type(2.0 / self._diff.size)
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy (二元交叉熵), for click / no-click targets ``y ∈ [0, 1]``.
+
+    With probabilities ``p`` (``from_logits=False``), clipped to ``[ε, 1 − ε]``:
+        ``L = −1/(N·K) Σ [y log p + (1 − y) log(1 − p)]``,   ``dL/dp = (p − y) / (p(1 − p)) / (N·K)``.
+    With logits ``z`` (``from_logits=True``), stable for any ``z``:
+        ``L = 1/(N·K) Σ [log(1 + e^{z}) − z·y]``  (``log(1 + e^z)`` via ``np.logaddexp(0, z)``),
+        ``dL/dz = (σ(z) − y) / (N·K)``.
+    Shapes: ``y, p, z`` all ``(N, K)``; usually ``K = 1``. See the module docstring for the derivation.
+    """
+
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def check_targets(self, y_true, output_shape):
+        super().check_targets(y_true, output_shape)
+        if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
+            raise ValueError(
+                f"{self.name}: targets must lie in [0, 1] (click = 1, no click = 0); got values from "
+                f"{y_true.min()} to {y_true.max()}."
+            )
+
+    def forward(self, y_true, y_pred):
+        y = _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        self._y = y
+        if self.from_logits:
+            z = y_pred
+            self._z = z
+            losses = np.logaddexp(0, z) - z * y  # softplus(z) − z·y, never overflows
+        else:
+            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            self._p = p
+            losses = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+        return float(losses.sum()) / losses.size
+
+    def backward(self):
+        scale = self._y.dtype.type(1.0 / self._y.size)
+        if self.from_logits:
+            return (sigmoid(self._z) - self._y) * scale
+        p = self._p
+        return (p - self._y) / (p * (1 - p)) * scale
+
+
+class CategoricalCrossentropy(Loss):
+    """Categorical cross-entropy (交叉熵) for one-hot targets over ``K`` classes.
+
+    With probabilities ``p`` (rows sum to 1; clipped to ``[ε, 1 − ε]``):
+        ``L = −1/N Σ_n Σ_k y_nk log p_nk``,   ``dL/dp = −y / p / N``.
+    With logits ``z``: ``log p = z − max z − log Σ_j e^{z_j − max z}`` (never overflows) and
+        ``dL/dz = (softmax(z) − y) / N``.
+    Shapes: ``y, p, z`` all ``(N, K)``.
+    """
+
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def check_targets(self, y_true, output_shape):
+        super().check_targets(y_true, output_shape)
+        if y_true.size and (y_true.min() < 0 or not np.allclose(y_true.sum(axis=-1), 1.0, atol=1e-3)):
+            raise ValueError(
+                f"{self.name}: targets must be one-hot (non-negative rows summing to 1); for integer "
+                f"class labels use sparse_categorical_crossentropy."
+            )
+
+    def forward(self, y_true, y_pred):
+        self._y = y_true.astype(y_pred.dtype, copy=False)
+        if self.from_logits:
+            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
+            log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+            self._p = np.exp(log_p)  # = softmax(z), reused by backward
+        else:
+            self._p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            log_p = np.log(self._p)
+        return float(-np.sum(self._y * log_p) / len(y_pred))
+
+    def backward(self):
+        scale = self._p.dtype.type(1.0 / len(self._p))
+        if self.from_logits:
+            return (self._p - self._y) * scale
+        return -self._y / self._p * scale
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Categorical cross-entropy with integer labels ``y ∈ {0..K−1}`` of shape ``(N,)`` or ``(N, 1)``.
+
+    Same formulas as ``CategoricalCrossentropy`` with ``y`` one-hot encoded: ``L = −1/N Σ_n log p_{n,y_n}``;
+    from logits ``dL/dz = (softmax(z) − onehot(y)) / N``.
+    """
+
+    name = "sparse_categorical_crossentropy"
+
+    def check_targets(self, y_true, output_shape):
+        n_classes = output_shape[-1]
+        if y_true.ndim == 2 and y_true.shape[1] == 1:
+            y_true = y_true[:, 0]
+        if y_true.ndim != 1 or y_true.shape[0] != output_shape[0]:
+            raise ValueError(
+                f"{self.name}: labels must be integers of shape ({output_shape[0]},); got {y_true.shape}."
+            )
+        if y_true.size and (
+            np.any(y_true != np.round(y_true)) or y_true.min() < 0 or y_true.max() >= n_classes
+        ):
+            raise ValueError(
+                f"{self.name}: labels must be integers in [0, {n_classes - 1}] for {n_classes} outputs; "
+                f"got values from {y_true.min()} to {y_true.max()}."
+            )
+
+    def forward(self, y_true, y_pred):
+        labels = np.asarray(y_true).reshape(-1).astype(np.int64)
+        onehot = np.zeros_like(y_pred)
+        onehot[np.arange(len(labels)), labels] = 1
+        return super().forward(onehot, y_pred)
+
+
+_REGISTRY = {
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+NAMES = tuple(_REGISTRY)
+
+def get(identifier) -> Loss:
+    """A ``Loss`` from a name (e.g. ``"binary_crossentropy"``), a ``Loss`` subclass, or an instance."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]()
+    raise ValueError(f"Unknown loss {identifier!r}; valid names are: {', '.join(NAMES)}.")

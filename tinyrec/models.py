@@ -1,0 +1,567 @@
+"""Models (模型): ``Sequential``, and the ``Model`` base class whose training loop every model shares.
+
+One training step, as data flows (see ``Model.train_on_batch``)::
+
+    ŷ  = model.forward(x, training=True)          each layer caches what its backward needs
+    L  = loss.forward(y, ŷ)                        mean over the batch
+    dŷ = loss.backward()                           dL/dŷ  (or dL/dz when fused with sigmoid/softmax)
+    model.backward(dŷ)                             each layer fills .grads, returns dL/d(its input)
+    optimizer.apply_gradients(grads_and_params)    updates every parameter in place
+
+A subclass provides ``layers``, ``build``, ``forward`` and ``backward``; ``Model`` gives it ``compile``,
+``fit`` (batches, shuffling, validation, callbacks, progress, ``History``), ``evaluate``, ``predict``,
+``summary``, ``get_weights``/``set_weights`` and ``save_weights``/``load_weights``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
+from .layers import Layer
+
+_WEIGHTS_FORMAT = "tinyrec-weights-v1"
+
+
+def _spawn_rngs(seed, n):
+    """``n`` independent Generators from one seed (int, None or a Generator), for init/shuffle/dropout."""
+    if isinstance(seed, np.random.Generator):
+        return [np.random.default_rng(int(s)) for s in seed.integers(0, 2**63 - 1, size=n)]
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def _n_rows(x):
+    return len(x[0]) if isinstance(x, tuple) else len(x)
+
+
+def _take(x, idx):
+    """Rows ``idx`` (a slice or index array) of an array or of each array of a tuple of inputs."""
+    return tuple(a[idx] for a in x) if isinstance(x, tuple) else x[idx]
+
+
+class Model:
+    """Base class of every model: the compile / fit / evaluate / predict machinery.
+
+    Subclasses must define ``self.layers`` (all layers holding parameters), ``output_layer`` (the
+    layer whose activation may be fused with the loss), ``build(...)``, ``forward(x, training)``
+    and ``backward(grad, from_logits=False)``; and may override ``_check_inputs``.
+
+    Args:
+        seed: int, ``numpy.random.Generator`` or None. Seeds the weight initialisation, the shuffling
+            and dropout, so two runs with the same seed are identical bit for bit.
+        dtype: the float type of parameters and computation; ``"float32"`` (the default, as in Keras)
+            or ``"float64"`` (what gradient checks use).
+        name: shown by ``summary``.
+    """
+
+    def __init__(self, seed=None, dtype="float32", name=None):
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"{type(self).__name__}: dtype must be a float type; got {dtype!r}.")
+        self.seed = seed
+        self._init_rng, self._shuffle_rng = _spawn_rngs(seed, 2)
+        self.name = name or type(self).__name__.lower()
+        self.layers: list[Layer] = []
+        self.built = False
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+
+    # -- to be provided by subclasses ----------------------------------------------------------
+    output_layer = None
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad, from_logits=False):
+        raise NotImplementedError
+
+    def _check_inputs(self, x, where):
+        """Validate and convert inputs at the boundary (fit/evaluate/predict); return them converted."""
+        return x
+
+    def _ensure_built(self, x):
+        raise NotImplementedError
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Choose the optimizer, loss and metrics (Keras' signature and default optimizer).
+
+        Args:
+            optimizer: a name (``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``) or an optimizer instance.
+            loss: a name (``"mse"``, ``"binary_crossentropy"``, ``"categorical_crossentropy"``,
+                ``"sparse_categorical_crossentropy"``) or a ``tinyrec.losses.Loss``.
+            metrics: list of names (``"accuracy"``, ``"mae"``, ...) or functions ``f(y_true, y_pred)``.
+        """
+        if loss is None:
+            raise ValueError(f"{self.name}.compile: a loss is required, e.g. loss='binary_crossentropy'.")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if isinstance(metrics, (str, bytes)) or callable(metrics):
+            metrics = [metrics]
+        self.metric_fns = []
+        for m in metrics or []:
+            key = m if isinstance(m, str) else getattr(m, "__name__", "metric")
+            self.metric_fns.append((key, metrics_module.get(m, loss=self.loss.name)))
+        self.compiled = True
+        self._setup_fusion()
+
+    def _setup_fusion(self):
+        """Use a from-logits copy of the loss when the output activation matches it (stability, p − y)."""
+        self._train_loss = self.loss
+        self._fused = False
+        out = self.output_layer if self.built else None
+        act = getattr(out, "activation", None)
+        if (self.compiled and act is not None and not self.loss.from_logits
+                and self.loss.fused_activation == act.name and hasattr(out, "backward_from_logits")):
+            self._train_loss = type(self.loss)(from_logits=True)
+            self._fused = True
+
+    # -- one step ------------------------------------------------------------------------------
+    def _grads_and_params(self):
+        # Rebuilt every step (a few microseconds): a layer may replace a grad array, e.g. Embedding.
+        return [(layer.grads[k], p) for layer in self.layers for k, p in layer.params.items()]
+
+    def _loss_and_grad(self, y, y_pred):
+        """Loss value on a batch, and the gradient to start backpropagation with."""
+        if self._fused:
+            value = self._train_loss.forward(y, self.output_layer.logits)
+        else:
+            value = self._train_loss.forward(y, y_pred)
+        return value, self._train_loss.backward()
+
+    def train_on_batch(self, x, y):
+        """One step of gradient descent on one batch; returns ``(loss, y_pred)``.
+
+        ``x``/``y`` must already be converted (as ``fit`` does); use ``fit`` for raw user data.
+        """
+        y_pred = self.forward(x, training=True)
+        value, grad = self._loss_and_grad(y, y_pred)
+        self.backward(grad, from_logits=self._fused)
+        self.optimizer.apply_gradients(self._grads_and_params())
+        return value, y_pred
+
+    # -- fit -----------------------------------------------------------------------------------
+    def _prepare_targets(self, y, n, output_shape, where):
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"{self.name}.{where}: x has {n} rows but y has {len(y)}.")
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{self.name}.{where}: y must be numeric; got dtype {y.dtype}.")
+        self.loss.check_targets(y, (n, *output_shape[1:]))
+        # Targets in the model's dtype and the output's shape, once, instead of every batch.
+        if self.loss.name != "sparse_categorical_crossentropy":
+            y = y.astype(self.dtype, copy=False).reshape((n, *output_shape[1:]))
+        return y
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True):
+        """Train with mini-batch gradient descent (小批量梯度下降) and return a ``History``.
+
+        Args (Keras' names and defaults):
+            x: inputs; y: targets with one row per input row.
+            batch_size: rows per gradient step (default 32).
+            epochs: passes over the data.
+            verbose: 0 silent, 1 progress bar (in a terminal/notebook) and epoch lines, 2 epoch lines;
+                ``"auto"`` means 1.
+            callbacks: list of ``tinyrec.callbacks.Callback``.
+            validation_split: fraction of the data, taken from the end before shuffling, held out
+                to compute ``val_loss``/``val_<metric>`` after each epoch.
+            validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
+            shuffle: reshuffle the training rows every epoch.
+
+        Returns:
+            ``History`` whose ``.history`` maps ``"loss"``, each metric and their ``val_`` versions to
+            a list with one value per epoch.
+        """
+        if not self.compiled:
+            raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before fit().")
+        batch_size = 32 if batch_size is None else batch_size
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"{self.name}.fit: batch_size must be a positive integer; got {batch_size!r}.")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"{self.name}.fit: epochs must be a non-negative integer; got {epochs!r}.")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"{self.name}.fit: validation_split must be in [0, 1); got {validation_split!r}.")
+        verbose = 1 if verbose == "auto" else verbose
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"{self.name}.fit: verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
+        if x is None or y is None:
+            raise ValueError(f"{self.name}.fit: both x and y are required.")
+
+        x = self._check_inputs(x, "fit")
+        self._ensure_built(x)
+        n = _n_rows(x)
+        y = self._prepare_targets(y, n, self.output_shape_for(n), "fit")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"{self.name}.fit: validation_data must be a tuple (x_val, y_val).")
+            x_val = self._check_inputs(validation_data[0], "fit(validation_data)")
+            n_val = _n_rows(x_val)
+            y_val = self._prepare_targets(validation_data[1], n_val, self.output_shape_for(n_val),
+                                          "fit(validation_data)")
+        elif validation_split > 0:
+            n_val = int(n * validation_split)
+            if n_val == 0 or n_val == n:
+                raise ValueError(f"{self.name}.fit: validation_split={validation_split} of {n} rows leaves "
+                                 "an empty training or validation set.")
+            cut = n - n_val
+            x, x_val = _take(x, slice(0, cut)), _take(x, slice(cut, n))
+            y, y_val = y[:cut], y[cut:]
+            n = cut
+        else:
+            x_val = y_val = None
+        if n == 0:
+            raise ValueError(f"{self.name}.fit: no training data (0 rows).")
+
+        steps = -(-n // batch_size)
+        history = History()
+        cbs = [history, *_user_callbacks(callbacks)]
+        if not any(isinstance(c, TerminateOnNaN) for c in cbs):
+            cbs.append(TerminateOnNaN())
+        if verbose:
+            cbs.append(ProgbarLogger(verbose))
+        cb = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+
+        self.stop_training = False
+        self.history = history
+        cb.on_train_begin()
+        # A diverging run overflows before its loss turns inf/NaN; the NaN guard then stops it with a clear
+        # message naming the epoch and batch, so NumPy's own overflow warnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._run_epochs(x, y, x_val, y_val, n, steps, batch_size, epochs, shuffle, cb)
+        cb.on_train_end()
+        return history
+
+    def _run_epochs(self, x, y, x_val, y_val, n, steps, batch_size, epochs, shuffle, cb):
+        metric_fns = self.metric_fns
+        for epoch in range(epochs):
+            cb.on_epoch_begin(epoch)
+            if shuffle:
+                order = self._shuffle_rng.permutation(n)
+                xe, ye = _take(x, order), y[order]  # one copy per epoch; batches are then cheap views
+            else:
+                xe, ye = x, y
+            loss_sum = 0.0
+            metric_sums = [0.0] * len(metric_fns)
+            batch_logs = {}
+            for step in range(steps):
+                rows = slice(step * batch_size, (step + 1) * batch_size)
+                xb, yb = _take(xe, rows), ye[rows]
+                value, y_pred = self.train_on_batch(xb, yb)
+                nb = len(yb)
+                loss_sum += value * nb
+                for j, (_, fn) in enumerate(metric_fns):
+                    metric_sums[j] += fn(yb, y_pred) * nb
+                batch_logs["loss"] = value
+                cb.on_train_batch_end(step, batch_logs)
+                if self.stop_training:
+                    break
+            logs = {"loss": loss_sum / n}
+            for (key, _), total in zip(metric_fns, metric_sums):
+                logs[key] = total / n
+            if x_val is not None:
+                val = self._evaluate_prepared(x_val, y_val, batch_size=None)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+
+    # -- evaluate / predict --------------------------------------------------------------------
+    def _evaluate_prepared(self, x, y, batch_size):
+        n = _n_rows(x)
+        batch_size = batch_size or 1024
+        loss_sum = 0.0
+        metric_sums = [0.0] * len(self.metric_fns)
+        for start in range(0, n, batch_size):
+            rows = slice(start, start + batch_size)
+            xb, yb = _take(x, rows), y[rows]
+            y_pred = self.forward(xb, training=False)
+            value, _ = self._loss_and_grad(yb, y_pred)
+            loss_sum += value * len(yb)
+            for j, (_, fn) in enumerate(self.metric_fns):
+                metric_sums[j] += fn(yb, y_pred) * len(yb)
+        out = {"loss": loss_sum / n}
+        out.update({key: total / n for (key, _), total in zip(self.metric_fns, metric_sums)})
+        return out
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=0, return_dict=False):
+        """Loss (and compiled metrics) on ``(x, y)``, as Keras returns them.
+
+        Returns the loss as a float when no metrics were compiled, else ``[loss, metric1, ...]``;
+        with ``return_dict=True`` a dict ``{"loss": ..., "accuracy": ...}``. The loss is the mean over
+        all rows, the same quantity ``fit`` reports. ``batch_size`` (default 1024) only changes speed.
+        """
+        if not self.compiled:
+            raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before evaluate().")
+        x = self._check_inputs(x, "evaluate")
+        self._ensure_built(x)
+        n = _n_rows(x)
+        if n == 0:
+            raise ValueError(f"{self.name}.evaluate: no data (0 rows).")
+        y = self._prepare_targets(y, n, self.output_shape_for(n), "evaluate")
+        result = self._evaluate_prepared(x, y, batch_size)
+        if verbose:
+            from .callbacks import format_logs
+            print(format_logs(result))
+        if return_dict:
+            return result
+        return result["loss"] if len(result) == 1 else list(result.values())
+
+    def predict(self, x, batch_size=None, verbose=0):
+        """Outputs for ``x`` (inference mode: dropout off), ``(n, units)``; batched, default 1024 rows."""
+        x = self._check_inputs(x, "predict")
+        self._ensure_built(x)
+        n = _n_rows(x)
+        batch_size = batch_size or 1024
+        parts = [self.forward(_take(x, slice(s, s + batch_size)), training=False)
+                 for s in range(0, n, batch_size)]
+        if not parts:
+            return np.zeros(self.output_shape_for(0), dtype=self.dtype)
+        return np.concatenate(parts).astype(self.dtype, copy=False)
+
+    def __call__(self, x, training=False):
+        x = self._check_inputs(x, "__call__")
+        self._ensure_built(x)
+        return self.forward(x, training=training)
+
+    # -- weights -------------------------------------------------------------------------------
+    def _require_built(self, where):
+        if not self.built:
+            raise RuntimeError(
+                f"{self.name}.{where}: the model has no weights yet. Give the first layer input_dim=..., "
+                "call model.build(input_shape), or fit/predict on some data first."
+            )
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter, layer by layer, in ``layer.params`` order (Keras' name)."""
+        self._require_built("get_weights")
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Set every parameter from a list as returned by ``get_weights`` (copied in place)."""
+        self._require_built("set_weights")
+        weights = list(weights)
+        expected = sum(len(layer.params) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"{self.name}.set_weights: expected {expected} arrays; got {len(weights)}.")
+        i = 0
+        for layer in self.layers:
+            k = len(layer.params)
+            layer.set_weights(weights[i:i + k])
+            i += k
+
+    def _weight_entries(self):
+        """``{"003.dense_2.kernel": array, ...}``: position first, so names need not match on load."""
+        return {f"{i:03d}.{layer.name}.{k}": p
+                for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
+
+    @staticmethod
+    def _weights_path(path):
+        path = Path(path)
+        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+    def save_weights(self, path):
+        """Write every parameter to ``path`` (``.npz`` added if missing), atomically, without pickle.
+
+        The file is first written beside the target under a temporary name, then renamed, so a crash
+        can never leave a half-written file under the real name. Returns the path written.
+        """
+        self._require_built("save_weights")
+        path = self._weights_path(path)
+        entries = self._weight_entries()
+        arrays = {"__format__": np.array(_WEIGHTS_FORMAT),
+                  "__names__": np.array(list(entries)), **{f"w{i}": a for i, a in enumerate(entries.values())}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+    def load_weights(self, path):
+        """Load parameters saved by ``save_weights`` (exact round trip; ``allow_pickle=False``).
+
+        Raises ``FileNotFoundError`` if the file is missing, ``ValueError`` if it is corrupt, not a
+        tinyrec weights file, or was saved from a different architecture (the message lists both).
+        """
+        self._require_built("load_weights")
+        path = self._weights_path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{self.name}.load_weights: no weights file at {path}.")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if "__format__" not in data.files or str(data["__format__"]) != _WEIGHTS_FORMAT:
+                    raise ValueError("missing the tinyrec format marker")
+                names = [str(s) for s in data["__names__"]]
+                saved = [data[f"w{i}"] for i in range(len(names))]
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as err:
+            raise ValueError(
+                f"{self.name}.load_weights: {path} is not a readable tinyrec weights file ({err})."
+            ) from None
+        entries = self._weight_entries()
+        mine = [(k, v.shape) for k, v in entries.items()]
+        theirs = [(k, a.shape) for k, a in zip(names, saved)]
+        if len(mine) != len(theirs) or any(
+            m[0].split(".")[0] != t[0].split(".")[0] or m[0].split(".")[-1] != t[0].split(".")[-1]
+            or m[1] != t[1] for m, t in zip(mine, theirs)
+        ):
+            raise ValueError(
+                f"{self.name}.load_weights: {path} was saved from a different architecture.\n"
+                f"  this model: {mine}\n  the file:   {theirs}"
+            )
+        for p, a in zip(entries.values(), saved):
+            np.copyto(p, a.astype(p.dtype, copy=False))
+
+    # -- summary -------------------------------------------------------------------------------
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn=print):
+        """Print a table of the layers, their output shapes and parameter counts."""
+        self._require_built("summary")
+        rows = self._summary_rows()
+        header = ("Layer (type)", "Output Shape", "Param #")
+        widths = [max(len(header[c]), *(len(r[c]) for r in rows)) + 2 for c in range(3)]
+        line = "─" * sum(widths)
+        fmt = lambda r: f"{r[0]:<{widths[0]}}{r[1]:<{widths[1]}}{r[2]:>{widths[2]}}"  # noqa: E731
+        total = self.count_params()
+        print_fn("\n".join([f'Model: "{self.name}"', line, fmt(header), line.replace("─", "═"),
+                            *map(fmt, rows), line, f"Total params: {total:,}",
+                            f"Trainable params: {total:,}", "Non-trainable params: 0"]))
+
+    def _summary_rows(self):
+        return [(f"{layer.name} ({type(layer).__name__})", "?", f"{layer.count_params():,}")
+                for layer in self.layers]
+
+    def output_shape_for(self, n):
+        raise NotImplementedError
+
+
+def _user_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    return [callbacks] if not isinstance(callbacks, (list, tuple)) else list(callbacks)
+
+
+class Sequential(Model):
+    """A stack of layers, each feeding the next: the article's multilayer perceptron (多层感知机).
+
+    ``forward``: ``a⁰ = x``, ``aˡ = layerˡ.forward(aˡ⁻¹)``, ``ŷ = aᴸ``.
+    ``backward``: ``gᴸ = dL/dŷ``, then ``gˡ⁻¹ = layerˡ.backward(gˡ)`` from the top layer down — the chain
+    rule (链式法则), one layer at a time. Shapes: ``x (batch, input_dim)`` → ``ŷ (batch, units of last)``.
+
+    Example (the article's model)::
+
+        model = Sequential()
+        model.add(Dense(units=64, activation='relu', input_dim=100))
+        model.add(Dense(units=32, activation='relu'))
+        model.add(Dense(units=1, activation='sigmoid'))
+        model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
+        history = model.fit(x_train, y_train, batch_size=32, epochs=10)
+    """
+
+    def __init__(self, layers=None, seed=None, dtype="float32", name=None):
+        super().__init__(seed=seed, dtype=dtype, name=name or "sequential")
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Append a layer; if the first layer knows its input size, build the model right away."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{self.name}.add: expected a tinyrec Layer; got {layer!r}.")
+        if self.built:
+            shape = self.layers[-1].compute_output_shape(self._output_shapes[-1])
+            layer.build(shape, rng=self._init_rng, dtype=self.dtype)
+            self.layers.append(layer)
+            self._output_shapes.append(layer.compute_output_shape(shape))
+            self._setup_fusion()
+            return
+        self.layers.append(layer)
+        if len(self.layers) == 1 and layer.input_shape is not None:
+            self.build(layer.input_shape)
+
+    @property
+    def output_layer(self):
+        return self.layers[-1] if self.layers else None
+
+    @property
+    def input_dim(self):
+        return self._input_shape[-1] if self.built else None
+
+    def build(self, input_shape):
+        """Create every layer's parameters for inputs of ``input_shape``, e.g. ``(None, 100)``."""
+        if not self.layers:
+            raise ValueError(f"{self.name}: add layers before building the model.")
+        shape = (None, *tuple(input_shape)[1:])
+        self._input_shape = shape
+        self._output_shapes = []
+        for layer in self.layers:
+            if not layer.built or layer.dtype != self.dtype:
+                layer.params, layer.grads = {}, {}
+                layer.build(shape, rng=self._init_rng, dtype=self.dtype)
+            shape = layer.compute_output_shape(shape)
+            self._output_shapes.append(shape)
+        self.layers[0].needs_input_grad = False  # its input is data: nobody needs dL/dx
+        self.built = True
+        self._setup_fusion()
+
+    def _ensure_built(self, x):
+        if not self.built:
+            self.build(x.shape)
+
+    def output_shape_for(self, n):
+        return (n, *self._output_shapes[-1][1:])
+
+    def _check_inputs(self, x, where):
+        try:
+            x = np.asarray(x, dtype=self.dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{self.name}.{where}: x must be numeric; {err}") from None
+        if x.ndim == 1 and self.built and self._input_shape[-1] == 1:
+            x = x.reshape(-1, 1)
+        if x.ndim != 2:
+            raise ValueError(f"{self.name}.{where}: x must be 2-D (samples, features); got shape {x.shape}.")
+        if self.built and x.shape[1] != self._input_shape[-1]:
+            raise ValueError(
+                f"{self.name}.{where}: expected inputs with {self._input_shape[-1]} features (first layer "
+                f"{self.layers[0].name!r}); got shape {x.shape}."
+            )
+        if not np.isfinite(x).all():
+            bad = np.argwhere(~np.isfinite(x))[0]
+            raise ValueError(f"{self.name}.{where}: x contains NaN or inf (first at row {bad[0]}, "
+                             f"column {bad[1]}).")
+        return x
+
+    def forward(self, x, training=False):
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad, from_logits=False):
+        """Backpropagate ``grad = dL/dŷ`` (or ``dL/dz`` of the output layer when ``from_logits``)."""
+        layers = self.layers
+        top = layers[-1]
+        grad = top.backward_from_logits(grad) if from_logits else top.backward(grad)
+        for layer in reversed(layers[:-1]):
+            grad = layer.backward(grad)
+        return grad
+
+    def _summary_rows(self):
+        return [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
+                for layer, shape in zip(self.layers, self._output_shapes)]

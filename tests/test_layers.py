@@ -111,3 +111,47 @@ class Square(Layer):
 
 def test_user_layer_checked_in_one_call():
     assert check_layer(Square(), np.random.default_rng(0).standard_normal((3, 4)))["input"] <= TOLERANCE
+
+
+# --- Embedding ------------------------------------------------------------------------------------
+from tinyrec.layers import Embedding  # noqa: E402
+from tinyrec.optimizers import SparseGradient  # noqa: E402
+
+
+@pytest.mark.parametrize("ids", [[3], [0, 2, 2, 5], [1, 1, 1], [4, 0, 3, 3, 2, 0, 1]])
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_embedding_gradients(ids, l2):
+    layer = Embedding(6, 3, l2=l2, embeddings_initializer="random_normal")
+    layer.build(dtype=np.float64, rng=np.random.default_rng(0))
+    layer.params["embeddings"] *= 10  # larger entries so the L2 term is visible in the check
+    errors = check_layer(layer, np.array(ids))
+    assert set(errors) == {"embeddings"} and errors["embeddings"] <= TOLERANCE
+
+
+def test_embedding_gradient_is_sparse_and_accumulates_repeats():
+    layer = Embedding(10, 2)
+    layer.build(dtype=np.float64)
+    layer.forward(np.array([7, 2, 7]))
+    layer.backward(np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 20.0]]))
+    g = layer.grads["embeddings"]
+    assert isinstance(g, SparseGradient)
+    assert g.indices.tolist() == [2, 7]  # only rows in the batch
+    assert g.values.tolist() == [[3.0, 4.0], [11.0, 22.0]]  # id 7 twice: 1+10, 2+20
+
+
+def test_embedding_lookup_equals_onehot_times_table():
+    layer = Embedding(5, 3)
+    layer.build(dtype=np.float64, rng=np.random.default_rng(1))
+    ids = np.array([4, 0, 4])
+    assert np.allclose(layer(ids), np.eye(5)[ids] @ layer.params["embeddings"])
+
+
+@pytest.mark.parametrize("ids, match", [
+    ([0, 5], r"Embedding 'items': id 5 is out of range \[0, 5\)"),
+    ([-1, 2], r"id -1 is out of range"),
+    ([0.5, 1], "ids must be integers; got 0.5"),
+    ([[0, 1], [1, 2]], "ids must be 1-D"),
+])
+def test_embedding_bad_ids(ids, match):
+    with pytest.raises(ValueError, match=match):
+        Embedding(5, 2, name="items")(np.array(ids))

@@ -306,3 +306,16 @@ def test_every_optimizer_trains_by_name(optimizer):
     before = model.evaluate(x, y)[0]
     model.fit(x, y, epochs=5, verbose=0)
     assert model.evaluate(x, y)[0] < before
+
+
+def test_epoch_rmse_and_auc_are_exact_not_batch_averages():
+    x, y = blobs()
+    model = Sequential([Dense(1, activation="sigmoid", input_dim=10)], seed=0)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["rmse", "auc"])
+    result = model.evaluate(x, y, batch_size=16, return_dict=True)
+    p = model.predict(x)[:, 0].astype(np.float64)
+    assert np.isclose(result["rmse"], np.sqrt(np.mean((p - y) ** 2)), rtol=1e-6)
+    # AUC by brute force over all (positive, negative) pairs, ties counting one half
+    pos, neg = p[y == 1], p[y == 0]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert np.isclose(result["auc"], pairs)

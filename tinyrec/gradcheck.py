@@ -10,7 +10,7 @@ difference. In float64 with ``h = 1e-6`` the truncation error (~h²) and the rou
 wrong one (a missing factor, a transposed matrix, a forgotten sum) misses by orders of magnitude.
 
 To check a layer, we make its output a scalar with a fixed random upstream gradient ``g``:
-``f(x, θ) = Σ layer.forward(x) ⊙ g``. Then ``∂f/∂x = layer.backward(g)`` and ``∂f/∂θ = layer.grads``.
+``f(x, θ) = Σ layer.forward(x) ⊙ g`` (+ ``layer.penalty``, a regularisation term the layer adds to the loss). Then ``∂f/∂x = layer.backward(g)`` and ``∂f/∂θ = layer.grads``.
 
 The error reported for one array is
 
@@ -123,7 +123,8 @@ def check_layer(layer, x, training=False, seed=0, eps=1e-6, max_checks=None) -> 
     analytic = {name: _dense(layer.grads[name], p.shape) for name, p in layer.params.items()}
 
     def f():
-        return float(np.sum(forward() * g))
+        out = forward()  # ``penalty`` (e.g. an Embedding's L2 term) is part of the loss the layer adds
+        return float(np.sum(out * g)) + float(layer.penalty)
 
     errors = {}
     if x.dtype.kind == "f":

@@ -9,6 +9,8 @@ name                distribution                                           why
 ``glorot_normal``   N(0, s²) truncated at 2s, ``s = sqrt(2/(fan_in+fan_out))``  roughly equal across layers
 ``he_uniform``      U(−a, a), ``a = sqrt(6 / fan_in)``                     the same for ReLU, which
 ``he_normal``       N(0, s²) truncated at 2s, ``s = sqrt(2 / fan_in)``     zeroes half its inputs
+``uniform``         U(−0.05, 0.05)                                         embeddings (Keras' default)
+``random_normal``   N(0, 0.05²)                                            embeddings
 ``zeros``/``ones``  constants                                              biases
 ==================  =====================================================  ============================
 
@@ -69,6 +71,11 @@ def he_normal(shape, rng, dtype=np.float32):
     return _truncated_normal(shape, np.sqrt(2.0 / fan_in), rng, dtype)
 
 
+def uniform(shape, rng, dtype=np.float32, limit=0.05):
+    """Uniform on ``[−0.05, 0.05]``, Keras' ``RandomUniform`` default and its ``Embedding`` default."""
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
 def random_normal(shape, rng, dtype=np.float32, stddev=0.05):
     """Normal(0, 0.05²), Keras' ``RandomNormal`` default; common for embedding tables."""
     return (rng.standard_normal(shape) * stddev).astype(dtype)
@@ -86,7 +93,7 @@ def ones(shape, rng=None, dtype=np.float32):
 
 _REGISTRY = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, random_normal, zeros, ones)
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, random_normal, zeros, ones)
 }
 NAMES = tuple(_REGISTRY)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import activations as activations_module
 from . import initializers
+from .optimizers import SparseGradient  # a data type: (row indices, row gradients) of a table
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -53,6 +54,7 @@ class Layer:
     """
 
     activation = None  # the output activation, if the layer ends in one (see ``backward_from_logits``)
+    penalty = 0.0  # a regularisation term this layer adds to the loss on the last forward pass
 
     def __init__(self, name=None, input_dim=None, input_shape=None):
         self.name = name or _auto_name(self._default_name())
@@ -273,3 +275,89 @@ class Dropout(Layer):
 
     def backward(self, dy):
         return dy if self._mask is None else dy * self._mask
+
+
+class Embedding(Layer):
+    """An embedding table (嵌入): maps integer ids to learned vectors, ``y_n = E[id_n]``.
+
+    A lookup is a one-hot vector times the table: ``E[id] = onehot(id) · E``, so an embedding is a
+    ``Dense`` layer without bias whose input is one-hot — computed without ever building the one-hot.
+
+    Shapes: ``ids (batch,)`` (or ``(batch, 1)``) integers in ``[0, input_dim)``; table ``E (input_dim,
+    output_dim)``; output ``(batch, output_dim)``.
+
+    Backward, from ``dy (batch, output_dim)``: with ``dE = onehot(ids)ᵀ · dy``, row ``r`` of the gradient is
+    ``dE_r = Σ_{n : id_n = r} dy_n`` — repeated ids **accumulate**, rows not in the batch are **zero**.
+    So the gradient is stored sparse, as ``SparseGradient(unique ids, summed rows)``, and an optimizer
+    step costs O(batch × output_dim), not O(input_dim × output_dim). Ids have no gradient: ``backward``
+    returns ``None``.
+
+    L2 regularisation (``l2 = λ``), per lookup as in classic matrix factorisation:
+    ``penalty = λ/N Σ_n ||E[id_n]||²`` is added to the loss, and ``dE_r += 2λ/N · count_r · E_r``.
+
+    Args:
+        input_dim: number of ids (users or items). output_dim: vector size.
+        embeddings_initializer: a name from ``tinyrec.initializers`` (Keras' default ``"uniform"``).
+        l2: the regularisation strength λ ≥ 0.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", l2=0.0, name=None):
+        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
+        if not (isinstance(l2, (int, float)) and l2 >= 0):
+            raise ValueError(f"Embedding: l2 must be a number >= 0; got {l2!r}.")
+        super().__init__(name=name)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.l2 = float(l2)
+        self.needs_input_grad = False
+
+    def build(self, input_shape=None, rng=None, dtype=np.float32):
+        super().build(input_shape or (None,), rng, dtype)
+        self._add_param("embeddings", self.embeddings_initializer(
+            (self.input_dim, self.output_dim), _as_rng(rng), self.dtype))
+
+    def __call__(self, ids, training=False):
+        if not self.built:
+            self.build((None,), rng=None, dtype=np.float32)
+        return self.forward(ids, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_dim)
+
+    def check_ids(self, ids):
+        """``ids`` as a 1-D int64 array, or a clear error naming this layer and the first bad id."""
+        ids = np.asarray(ids)
+        if ids.ndim == 2 and ids.shape[1] == 1:
+            ids = ids[:, 0]
+        if ids.ndim != 1:
+            raise ValueError(f"Embedding {self.name!r}: ids must be 1-D (batch,); got shape {ids.shape}.")
+        if ids.dtype.kind not in "iu":
+            if ids.dtype.kind == "f" and ids.size and np.all(ids == np.round(ids)) and np.all(np.isfinite(ids)):
+                ids = ids.astype(np.int64)
+            elif ids.size:
+                bad = ids[np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))[0]] \
+                    if ids.dtype.kind == "f" else ids[0]
+                raise ValueError(f"Embedding {self.name!r}: ids must be integers; got {bad.item()!r} ({ids.dtype}).")
+        if ids.size:
+            lo, hi = ids.min(), ids.max()
+            if lo < 0 or hi >= self.input_dim:
+                bad = lo if lo < 0 else hi
+                raise ValueError(f"Embedding {self.name!r}: id {int(bad)} is out of range [0, {self.input_dim}).")
+        return ids.astype(np.int64, copy=False)
+
+    def forward(self, ids, training=False):
+        ids = self.check_ids(ids)
+        self._ids = ids
+        rows = self.params["embeddings"][ids]
+        if self.l2:
+            self._rows = rows
+            self.penalty = self.l2 * float(np.sum(rows * rows)) / max(len(ids), 1)
+        return rows
+
+    def backward(self, dy):
+        if self.l2:
+            dy = dy + (2.0 * self.l2 / max(len(self._ids), 1)) * self._rows
+        self.grads["embeddings"] = SparseGradient.from_rows(self._ids, dy)
+        return None

@@ -47,6 +47,46 @@ def _take(x, idx):
     return tuple(a[idx] for a in x) if isinstance(x, tuple) else x[idx]
 
 
+class _MetricTracker:
+    """Epoch values of the compiled metrics, accumulated batch by batch.
+
+    Most metrics (accuracy, MSE, MAE) are means over rows, so a batch-size-weighted mean of batch values
+    is exact. Two kinds are not, and say so with attributes on the metric function:
+    ``batch_statistic`` + ``finalize`` (RMSE: average the batch MSEs, then take the square root once) and
+    ``needs_all_rows`` (AUC: a ranking of all rows; predictions are kept and scored at the end).
+    """
+
+    def __init__(self, metric_fns):
+        self.metric_fns = metric_fns
+        self.per_batch = [getattr(fn, "batch_statistic", None) or fn for _, fn in metric_fns]
+        self.collect = [getattr(fn, "needs_all_rows", False) for _, fn in metric_fns]
+        self.any_collect = any(self.collect)
+        self.sums = [0.0] * len(metric_fns)
+        self.rows = 0
+        self.kept = []
+
+    def update(self, y, y_pred):
+        nb = len(y)
+        self.rows += nb
+        if self.any_collect:
+            self.kept.append((y, y_pred.copy()))
+        for j, fn in enumerate(self.per_batch):
+            if not self.collect[j]:
+                self.sums[j] += fn(y, y_pred) * nb
+
+    def result(self):
+        out = {}
+        for j, (key, fn) in enumerate(self.metric_fns):
+            if self.collect[j]:
+                out[key] = float(fn(np.concatenate([k[0] for k in self.kept]),
+                                    np.concatenate([k[1] for k in self.kept])))
+            else:
+                value = self.sums[j] / self.rows
+                finalize = getattr(fn, "finalize", None)
+                out[key] = float(finalize(value)) if finalize else value
+        return out
+
+
 class Model:
     """Base class of every model: the compile / fit / evaluate / predict machinery.
 
@@ -93,6 +133,14 @@ class Model:
     def _ensure_built(self, x):
         raise NotImplementedError
 
+    def _epoch_data(self, epoch, x, y):
+        """The training rows of one epoch; by default the same every epoch.
+
+        A model may return fresh rows each epoch (e.g. ``NeuMF`` adds newly sampled negatives), but
+        always as many rows as ``fit`` was given.
+        """
+        return x, y
+
     # -- compile -------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Choose the optimizer, loss and metrics (Keras' signature and default optimizer).
@@ -138,6 +186,8 @@ class Model:
             value = self._train_loss.forward(y, self.output_layer.logits)
         else:
             value = self._train_loss.forward(y, y_pred)
+        for layer in self.layers:  # regularisation terms (e.g. Embedding(l2=...)); 0.0 for most layers
+            value += layer.penalty
         return value, self._train_loss.backward()
 
     def train_on_batch(self, x, y):
@@ -247,29 +297,27 @@ class Model:
         metric_fns = self.metric_fns
         for epoch in range(epochs):
             cb.on_epoch_begin(epoch)
+            xe, ye = self._epoch_data(epoch, x, y)
             if shuffle:
                 order = self._shuffle_rng.permutation(n)
-                xe, ye = _take(x, order), y[order]  # one copy per epoch; batches are then cheap views
-            else:
-                xe, ye = x, y
+                xe, ye = _take(xe, order), ye[order]  # one copy per epoch; batches are then cheap views
             loss_sum = 0.0
-            metric_sums = [0.0] * len(metric_fns)
+            tracker = _MetricTracker(metric_fns)
             batch_logs = {}
             for step in range(steps):
                 rows = slice(step * batch_size, (step + 1) * batch_size)
                 xb, yb = _take(xe, rows), ye[rows]
                 value, y_pred = self.train_on_batch(xb, yb)
-                nb = len(yb)
-                loss_sum += value * nb
-                for j, (_, fn) in enumerate(metric_fns):
-                    metric_sums[j] += fn(yb, y_pred) * nb
+                loss_sum += value * len(yb)
+                if metric_fns:
+                    tracker.update(yb, y_pred)
                 batch_logs["loss"] = value
                 cb.on_train_batch_end(step, batch_logs)
                 if self.stop_training:
                     break
             logs = {"loss": loss_sum / n}
-            for (key, _), total in zip(metric_fns, metric_sums):
-                logs[key] = total / n
+            if metric_fns:
+                logs.update(tracker.result())
             if x_val is not None:
                 val = self._evaluate_prepared(x_val, y_val, batch_size=None)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -282,18 +330,15 @@ class Model:
         n = _n_rows(x)
         batch_size = batch_size or 1024
         loss_sum = 0.0
-        metric_sums = [0.0] * len(self.metric_fns)
+        tracker = _MetricTracker(self.metric_fns)
         for start in range(0, n, batch_size):
             rows = slice(start, start + batch_size)
             xb, yb = _take(x, rows), y[rows]
             y_pred = self.forward(xb, training=False)
             value, _ = self._loss_and_grad(yb, y_pred)
             loss_sum += value * len(yb)
-            for j, (_, fn) in enumerate(self.metric_fns):
-                metric_sums[j] += fn(yb, y_pred) * len(yb)
-        out = {"loss": loss_sum / n}
-        out.update({key: total / n for (key, _), total in zip(self.metric_fns, metric_sums)})
-        return out
+            tracker.update(yb, y_pred)
+        return {"loss": loss_sum / n, **tracker.result()}
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=0, return_dict=False):
         """Loss (and compiled metrics) on ``(x, y)``, as Keras returns them.

@@ -1,0 +1,339 @@
+"""Train/test splits (训练集/测试集划分) and negative sampling (负采样) for interaction data.
+
+Interaction data is stored as parallel 1-D arrays, one entry per interaction ``k``:
+``user_ids[k]``, ``item_ids[k]``, ``ratings[k]``, ``timestamps[k]``. The split functions therefore return
+*index arrays* (both sorted ascending) that you apply to every column::
+
+    train_idx, test_idx = leave_last_out(data.user_ids, data.timestamps)
+    train_users, test_users = data.user_ids[train_idx], data.user_ids[test_idx]
+
+All functions are vectorised with NumPy (no Python loop per interaction or per user) and take their
+randomness from ``seed`` (an int or a ``numpy.random.Generator``), so results are reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["random_split", "leave_last_out", "temporal_split", "sample_negatives", "seen_items"]
+
+#: After this many rejection rounds, the few rows still unfinished are drawn from an explicit list of the
+#: user's unseen items (only users who have seen most of the catalogue ever get here).
+_MAX_REJECTION_ROUNDS = 50
+
+
+# --------------------------------------------------------------------------------------------------
+# Splits
+# --------------------------------------------------------------------------------------------------
+def random_split(n, test_size=0.1, seed=0):
+    """Split ``n`` interactions uniformly at random into train and test.
+
+    Parameters
+    ----------
+    n : int, or an array whose length is used
+    test_size : float in (0, 1) or int
+        A fraction of ``n`` (rounded up: ``n_test = ceil(test_size * n)``) or a count ``1 .. n-1``.
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    train_idx, test_idx : int64 arrays, sorted, disjoint, together ``0 .. n-1``.
+    Computed as ``perm = rng.permutation(n)``; test = the first ``n_test`` entries of ``perm``.
+    """
+    if np.ndim(n) > 0:
+        n = len(n)
+    elif isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"random_split: n must be an int or an array, got {type(n).__name__}")
+    n = int(n)
+    n_test = _n_test(n, test_size, "random_split")
+    perm = _as_rng(seed, "random_split").permutation(n)
+    return np.sort(perm[n_test:]).astype(np.int64), np.sort(perm[:n_test]).astype(np.int64)
+
+
+def leave_last_out(user_ids, timestamps, seed=0):
+    """Leave-one-out split (留一法): each user's latest interaction is the test set.
+
+    For every user with at least 2 interactions, the interaction with the largest timestamp goes to test;
+    all others (and every interaction of users with only 1) go to train. This is the usual protocol for
+    next-item evaluation: "given the past, rank the movie the user watched next".
+
+    Ties (a user with several interactions at the same latest timestamp) are broken by a random key drawn
+    from ``seed``, so the choice does not depend on how the file happens to be sorted yet is reproducible.
+
+    How (vectorised): sort rows by (user, timestamp, random key) with ``np.lexsort``; in that order the
+    last row of each user's block is their latest interaction. It goes to test unless it is also the
+    first row of the block (the user has a single interaction).
+
+    Parameters
+    ----------
+    user_ids : (N,) integer array
+    timestamps : (N,) numeric array
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    train_idx, test_idx : int64 arrays, sorted ascending, disjoint, together ``0 .. N-1``.
+    ``len(test_idx)`` equals the number of users with >= 2 interactions.
+    """
+    users = _as_1d(user_ids, "user_ids", "leave_last_out", integer=True)
+    times = _as_1d(timestamps, "timestamps", "leave_last_out")
+    if len(users) != len(times):
+        raise ValueError(
+            f"leave_last_out: user_ids and timestamps must have the same length, "
+            f"got {len(users)} and {len(times)}"
+        )
+    rng = _as_rng(seed, "leave_last_out")
+    n = len(users)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    tie_key = rng.random(n)
+    order = np.lexsort((tie_key, times, users))  # last key is the primary one: user, then time, then tie
+    u = users[order]
+    new_block = u[1:] != u[:-1]
+    first_of_user = np.concatenate(([True], new_block))
+    last_of_user = np.concatenate((new_block, [True]))
+    is_test = last_of_user & ~first_of_user
+    return np.sort(order[~is_test]).astype(np.int64), np.sort(order[is_test]).astype(np.int64)
+
+
+def temporal_split(timestamps, test_size=0.2):
+    """Global temporal split (时间切分): the most recent ``test_size`` of all interactions is the test set.
+
+    Rows are ordered by timestamp with a stable sort, and the last ``n_test`` rows of that order form
+    the test set (``n_test = ceil(test_size * N)``, or ``test_size`` itself if it is an int). Hence no
+    train interaction is later than any test interaction; among rows with the *same* timestamp at the
+    boundary, those further down in the input go to test.
+
+    Parameters
+    ----------
+    timestamps : (N,) numeric array
+    test_size : float in (0, 1) or int in 1 .. N-1
+
+    Returns
+    -------
+    train_idx, test_idx : int64 arrays, sorted ascending, disjoint, together ``0 .. N-1``.
+    """
+    times = _as_1d(timestamps, "timestamps", "temporal_split")
+    n = len(times)
+    n_test = _n_test(n, test_size, "temporal_split")
+    order = np.argsort(times, kind="stable")
+    return np.sort(order[: n - n_test]).astype(np.int64), np.sort(order[n - n_test :]).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Negative sampling
+# --------------------------------------------------------------------------------------------------
+def sample_negatives(user_ids, n_items, n_negatives, seen_user_ids, seen_item_ids, seed=0, distinct=False):
+    """Draw items each user has *not* interacted with (negative sampling, 负采样).
+
+    With implicit feedback (隐式反馈) we only observe positives (items a user watched); a common trick is to
+    treat random unseen items as negatives. For row ``r`` the result holds ``n_negatives`` item ids drawn
+    uniformly from the items that ``user_ids[r]`` never interacted with, according to the pairs
+    ``(seen_user_ids[k], seen_item_ids[k])``.
+
+    How (vectorised rejection sampling): every pair is encoded as one integer key ``u * n_items + i``;
+    the seen keys are sorted once (``np.unique``), and membership of a whole matrix of candidate keys is
+    tested with one ``np.searchsorted``. Only the rejected entries are redrawn, in a loop whose length
+    depends on how dense the data is, not on the number of users. Rows still unfinished after
+    50 rounds (users who have seen nearly every item) are drawn from an explicit list of their unseen items.
+
+    Parameters
+    ----------
+    user_ids : (M,) integer array
+        The user of each output row (repeats allowed, e.g. one row per training positive).
+    n_items : int
+        Item ids are ``0 .. n_items-1``.
+    n_negatives : int >= 0
+        Number of negatives per row.
+    seen_user_ids, seen_item_ids : (K,) integer arrays
+        The interactions that must never be returned as negatives (duplicates are fine).
+    seed : int or numpy.random.Generator
+    distinct : bool
+        If True, no item repeats within a row (needed e.g. for "rank the test item among 99 sampled
+        negatives"); if False, rows are independent draws with replacement (fine for training).
+
+    Returns
+    -------
+    negatives : int64 array of shape (M, n_negatives).
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or ids, or a user for whom the request is impossible (fewer unseen items than
+        ``n_negatives`` with ``distinct=True``, or no unseen item at all).
+    """
+    func = "sample_negatives"
+    n_items = _positive_int(n_items, "n_items", func)
+    if isinstance(n_negatives, bool) or not isinstance(n_negatives, numbers.Integral) or n_negatives < 0:
+        raise ValueError(f"{func}: n_negatives must be an int >= 0, got {n_negatives!r}")
+    n_negatives = int(n_negatives)
+    users = _as_1d(user_ids, "user_ids", func, integer=True)
+    if users.size and users.min() < 0:
+        raise ValueError(f"{func}: user_ids must be >= 0, got {users.min()}")
+    keys = _pair_keys(seen_user_ids, seen_item_ids, None, n_items, func)
+    rng = _as_rng(seed, func)
+
+    m, k = len(users), n_negatives
+    if m == 0 or k == 0:
+        return np.zeros((m, k), dtype=np.int64)
+
+    # How many items each requested user has seen: the keys of user u fill [u*n_items, (u+1)*n_items).
+    base = users * n_items
+    lo = np.searchsorted(keys, base)
+    hi = np.searchsorted(keys, base + n_items)
+    n_free = n_items - (hi - lo)
+    need = k if distinct else 1
+    impossible = n_free < need
+    if impossible.any():
+        r = int(np.argmax(impossible))
+        what = f"{k} distinct negatives" if distinct else "a negative"
+        raise ValueError(
+            f"{func}: cannot draw {what} for user {users[r]}: they interacted with "
+            f"{n_items - n_free[r]} of the {n_items} items, leaving {n_free[r]} unseen"
+        )
+
+    negatives = rng.integers(0, n_items, size=(m, k), dtype=np.int64)
+    rejected = _rejected(negatives, base, keys, distinct)
+    for _ in range(_MAX_REJECTION_ROUNDS):
+        n_rejected = int(rejected.sum())
+        if n_rejected == 0:
+            break
+        negatives[rejected] = rng.integers(0, n_items, size=n_rejected, dtype=np.int64)
+        rejected = _rejected(negatives, base, keys, distinct)
+
+    # Safety net for very dense users: draw the missing entries from the explicit list of unseen items.
+    # This loops over the (few) unfinished rows only, and cannot fail thanks to the check above.
+    for r in np.flatnonzero(rejected.any(axis=1)):
+        seen = keys[lo[r] : hi[r]] - base[r]
+        pool = np.setdiff1d(np.arange(n_items), seen)
+        if distinct:
+            pool = np.setdiff1d(pool, negatives[r, ~rejected[r]])
+        negatives[r, rejected[r]] = rng.choice(pool, size=int(rejected[r].sum()), replace=not distinct)
+    return negatives
+
+
+def _rejected(negatives, base, keys, distinct):
+    """Boolean (M, k) mask of entries to redraw: seen by the row's user, or (if distinct) a repeat.
+
+    ``base[r] = user * n_items``, so ``base[:, None] + negatives`` are the pair keys to look up.
+    """
+    query = base[:, None] + negatives
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        bad = keys[pos] == query
+    else:
+        bad = np.zeros(negatives.shape, dtype=bool)
+    if distinct and negatives.shape[1] > 1:
+        # Sort each row (stable, so equal ids stay in position order); an id equal to its left neighbour
+        # in sorted order is a repeat, and we reject it at its original position. The first copy stays.
+        order = np.argsort(negatives, axis=1, kind="stable")
+        sorted_rows = np.take_along_axis(negatives, order, axis=1)
+        repeat = np.zeros(negatives.shape, dtype=bool)
+        np.put_along_axis(repeat, order[:, 1:], sorted_rows[:, 1:] == sorted_rows[:, :-1], axis=1)
+        bad |= repeat
+    return bad
+
+
+def seen_items(user_ids, item_ids, n_users, n_items):
+    """Each user's interacted items in compressed sparse row (CSR) form.
+
+    Returns ``(indptr, indices)``, both int64:
+
+    - ``indptr`` has shape ``(n_users + 1,)``, with ``indptr[0] == 0`` and ``indptr[-1] == len(indices)``;
+    - the items of user ``u`` are ``indices[indptr[u] : indptr[u + 1]]``, sorted ascending, each once
+      (repeated interactions with the same item are counted once); a user with none has an empty slice.
+
+    This is the format of ``scipy.sparse.csr_matrix`` without the data array. It is what
+    ``recommend(exclude_seen=True)`` needs to mask already-watched items.
+
+    Parameters
+    ----------
+    user_ids, item_ids : (K,) integer arrays, users in ``0 .. n_users-1``, items in ``0 .. n_items-1``.
+    n_users, n_items : int
+    """
+    func = "seen_items"
+    n_users = _positive_int(n_users, "n_users", func)
+    n_items = _positive_int(n_items, "n_items", func)
+    keys = _pair_keys(user_ids, item_ids, n_users, n_items, func)
+    counts = np.bincount(keys // n_items, minlength=n_users)
+    indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return indptr, (keys % n_items).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Argument checking helpers
+# --------------------------------------------------------------------------------------------------
+def _pair_keys(user_ids, item_ids, n_users, n_items, func):
+    """Sorted unique int64 keys ``u * n_items + i`` of the (user, item) pairs, after checking the ids."""
+    users = _as_1d(user_ids, "seen user_ids", func, integer=True)
+    items = _as_1d(item_ids, "seen item_ids", func, integer=True)
+    if len(users) != len(items):
+        raise ValueError(
+            f"{func}: user and item id arrays must have the same length, got {len(users)} and {len(items)}"
+        )
+    if len(users):
+        if users.min() < 0 or (n_users is not None and users.max() >= n_users):
+            limit = f"0 .. {n_users - 1}" if n_users is not None else ">= 0"
+            raise ValueError(f"{func}: user ids must be {limit}, got range {users.min()} .. {users.max()}")
+        if items.min() < 0 or items.max() >= n_items:
+            raise ValueError(
+                f"{func}: item ids must be 0 .. {n_items - 1}, got range {items.min()} .. {items.max()}"
+            )
+    return np.unique(users * n_items + items)
+
+
+def _as_1d(x, name, func, integer=False):
+    """``x`` as a 1-D array (int64 if ``integer``), or a ValueError/TypeError naming the argument."""
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{func}: {name} must be a 1-D array, got shape {arr.shape}")
+    if integer:
+        if arr.size == 0:
+            return arr.astype(np.int64)
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{func}: {name} must contain integers, got dtype {arr.dtype}")
+        return arr.astype(np.int64)
+    if arr.size and not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)):
+        raise TypeError(f"{func}: {name} must be numeric, got dtype {arr.dtype}")
+    return arr
+
+
+def _n_test(n, test_size, func):
+    """Number of test rows: ``ceil(test_size * n)`` for a fraction, ``test_size`` for an int count."""
+    if isinstance(test_size, bool):
+        raise TypeError(f"{func}: test_size must be a float in (0, 1) or an int, got a bool")
+    if isinstance(test_size, numbers.Integral):
+        n_test = int(test_size)
+        if not 1 <= n_test <= n - 1:
+            raise ValueError(f"{func}: an int test_size must be in 1 .. n-1 = {n - 1}, got {n_test}")
+        return n_test
+    if isinstance(test_size, numbers.Real):
+        if not 0.0 < test_size < 1.0:
+            raise ValueError(f"{func}: a float test_size must be in (0, 1), got {test_size}")
+        # The tiny epsilon stops float noise (e.g. 0.7 * 10 = 7.000000000000001) from adding a row.
+        n_test = math.ceil(test_size * n - 1e-9)
+        if not 1 <= n_test <= n - 1:
+            raise ValueError(
+                f"{func}: test_size={test_size} of n={n} rows gives {n_test} test rows; "
+                f"need at least 1 test and 1 train row"
+            )
+        return n_test
+    raise TypeError(f"{func}: test_size must be a float in (0, 1) or an int, got {type(test_size).__name__}")
+
+
+def _positive_int(value, name, func):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _as_rng(seed, func):
+    """A ``numpy.random.Generator``: passed through, or built from an int (or None) seed."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"{func}: seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")

@@ -1,0 +1,110 @@
+"""Biased matrix factorisation (矩阵分解) for explicit ratings — a two-tower network with a dot product.
+
+Model, for user ``u`` and item ``i`` (Koren, Bell & Volinsky 2009, "Matrix Factorization Techniques for
+Recommender Systems")::
+
+    r̂_ui = μ + b_u + b_i + p_u · q_i
+
+``μ`` is the mean training rating (fixed), ``b_u``/``b_i`` learned biases, ``p_u, q_i ∈ R^k`` learned
+factors — each an ``Embedding`` lookup. Loss: mean squared error plus L2 on every looked-up vector::
+
+    L = 1/N Σ_n (r̂_n − r_n)²  +  λ/N Σ_n (||p_{u_n}||² + ||q_{i_n}||²)  +  λ_b/N Σ_n (b_{u_n}² + b_{i_n}²)
+
+Gradients (chain rule, with ``g_n = ∂L/∂r̂_n = 2(r̂_n − r_n)/N`` from the MSE loss):
+
+    ∂L/∂b_u = Σ_{n: u_n = u} g_n            ∂L/∂b_i = Σ_{n: i_n = i} g_n
+    ∂L/∂p_u = Σ_{n: u_n = u} g_n · q_{i_n}   ∂L/∂q_i = Σ_{n: i_n = i} g_n · p_{u_n}
+    (+ the L2 terms, added by each Embedding)
+
+Only the rows of users and items in the batch get a gradient; ``Embedding`` stores it sparse and the
+optimizer updates just those rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..callbacks import EarlyStopping
+from ..layers import Embedding
+from ..optimizers import Adam
+from .base import Recommender
+
+
+class MatrixFactorization(Recommender):
+    """Biased MF: ``r̂ = μ + b_u + b_i + p_u·q_i``, trained with MSE + L2 (see the module docstring).
+
+    Shapes: ``user_ids, item_ids (N,)`` → ``r̂ (N, 1)``; ``P (n_users, k)``, ``Q (n_items, k)``,
+    ``b_u (n_users, 1)``, ``b_i (n_items, 1)``.
+
+    Args:
+        n_users, n_items: id counts.
+        n_factors: ``k``, the size of ``p_u`` and ``q_i``.
+        l2: λ on the factors; l2_bias: λ_b on the biases.
+        init_std: standard deviation of the normal initial factors (biases start at 0).
+        seed, dtype: as for every model.
+    """
+
+    def __init__(self, n_users, n_items, n_factors=32, l2=0.05, l2_bias=0.005, init_std=0.1, seed=0,
+                 dtype="float32", name="matrix_factorization"):
+        super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
+        init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
+        self.n_factors = int(n_factors)
+        self.user_factors = Embedding(n_users, n_factors, init, l2=l2, name="user_factors")
+        self.item_factors = Embedding(n_items, n_factors, init, l2=l2, name="item_factors")
+        self.user_bias = Embedding(n_users, 1, "zeros", l2=l2_bias, name="user_bias")
+        self.item_bias = Embedding(n_items, 1, "zeros", l2=l2_bias, name="item_bias")
+        self._build_layers([self.user_factors, self.item_factors, self.user_bias, self.item_bias])
+        self.global_mean = 0.0
+
+    def forward(self, x, training=False):
+        """``r̂ = μ + b_u + b_i + Σ_k p_uk q_ik``: ``(N,)``, ``(N,)`` ids → ``(N, 1)``."""
+        users, items = x
+        self._p = self.user_factors.forward(users)  # (N, k)
+        self._q = self.item_factors.forward(items)  # (N, k)
+        dot = np.sum(self._p * self._q, axis=1, keepdims=True)  # (N, 1)
+        return self.global_mean + self.user_bias.forward(users) + self.item_bias.forward(items) + dot
+
+    def backward(self, grad, from_logits=False):
+        """``grad = ∂L/∂r̂ (N, 1)``: ``dp_u = grad·q_i``, ``dq_i = grad·p_u``, ``db_u = db_i = grad``."""
+        self.user_factors.backward(grad * self._q)
+        self.item_factors.backward(grad * self._p)
+        self.user_bias.backward(grad)
+        self.item_bias.backward(grad)
+
+    def fit(self, user_ids, item_ids, ratings, epochs=40, batch_size=256, learning_rate=0.005,
+            optimizer=None, early_stopping=True, validation_fraction=0.05, patience=3, verbose="auto",
+            callbacks=None, validation_data=None, shuffle=True):
+        """Train on explicit ratings; returns a ``History`` (``loss``, ``rmse`` and their ``val_`` versions).
+
+        By default a random ``validation_fraction`` of the ratings is held out and training stops once
+        their RMSE has not improved for ``patience`` epochs, keeping the best epoch's weights (early
+        stopping, 早停). ``early_stopping=False`` trains all ``epochs`` on all ratings.
+        The optimizer defaults to ``Adam(learning_rate)`` with lazy (row-wise) updates of the tables.
+        """
+        ratings = np.asarray(ratings, dtype=np.float64)
+        users, items = self._check_inputs((user_ids, item_ids), "fit")
+        if len(ratings) != len(users):
+            raise ValueError(f"{self.name}.fit: {len(users)} user/item ids but {len(ratings)} ratings.")
+        if not np.all(np.isfinite(ratings)):
+            raise ValueError(f"{self.name}.fit: ratings contain NaN or inf.")
+        callbacks = list(callbacks or [])
+        if early_stopping and validation_data is None:
+            rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
+            is_val = rng.random(len(ratings)) < validation_fraction
+            validation_data = (users[is_val], items[is_val], ratings[is_val])
+            users, items, ratings = users[~is_val], items[~is_val], ratings[~is_val]
+        if early_stopping:
+            callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True))
+        self.global_mean = float(ratings.mean())
+        if not self.compiled or optimizer is not None:
+            self.compile(optimizer=optimizer or Adam(learning_rate), loss="mse", metrics=["rmse"])
+        history = self._fit_pairs(users, items, ratings, validation_data=validation_data, epochs=epochs,
+                                  batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=shuffle)
+        return history
+
+    def score_items(self, user_ids):
+        """All items for each user at once: ``μ + b_u + b_iᵀ + P[users]·Qᵀ``, ``(len(users), n_items)``."""
+        users = np.asarray(user_ids)
+        P, Q = self.user_factors.params["embeddings"], self.item_factors.params["embeddings"]
+        bu, bi = self.user_bias.params["embeddings"], self.item_bias.params["embeddings"]
+        return self.global_mean + bu[users] + bi[:, 0][None, :] + P[users] @ Q.T

@@ -136,9 +136,10 @@ def sample_negatives(user_ids, n_items, n_negatives, seen_user_ids, seen_item_id
 
     How (vectorised rejection sampling): every pair is encoded as one integer key ``u * n_items + i``;
     the seen keys are sorted once (``np.unique``), and membership of a whole matrix of candidate keys is
-    tested with one ``np.searchsorted``. Only the rejected entries are redrawn, in a loop whose length
-    depends on how dense the data is, not on the number of users. Rows still unfinished after
-    50 rounds (users who have seen nearly every item) are drawn from an explicit list of their unseen items.
+    tested with one ``np.searchsorted``. Only the rejected entries are redrawn (and only their rows
+    re-checked), in a loop whose length depends on how dense the data is, not on the number of users.
+    Rows still unfinished after 50 rounds (users who have seen nearly every item) are drawn from an
+    explicit list of their unseen items.
 
     Parameters
     ----------
@@ -196,22 +197,29 @@ def sample_negatives(user_ids, n_items, n_negatives, seen_user_ids, seen_item_id
         )
 
     negatives = rng.integers(0, n_items, size=(m, k), dtype=np.int64)
+    # `rows` lists the rows that still hold rejected entries and `rejected` is their (len(rows), k) mask.
+    # Each round only those rows are redrawn and re-checked, so the work shrinks geometrically.
+    rows = np.arange(m)
     rejected = _rejected(negatives, base, keys, distinct)
     for _ in range(_MAX_REJECTION_ROUNDS):
-        n_rejected = int(rejected.sum())
-        if n_rejected == 0:
+        unfinished = rejected.any(axis=1)
+        rows, rejected = rows[unfinished], rejected[unfinished]
+        if len(rows) == 0:
             break
-        negatives[rejected] = rng.integers(0, n_items, size=n_rejected, dtype=np.int64)
-        rejected = _rejected(negatives, base, keys, distinct)
+        block = negatives[rows]
+        block[rejected] = rng.integers(0, n_items, size=int(rejected.sum()), dtype=np.int64)
+        negatives[rows] = block
+        rejected = _rejected(block, base[rows], keys, distinct)
 
     # Safety net for very dense users: draw the missing entries from the explicit list of unseen items.
     # This loops over the (few) unfinished rows only, and cannot fail thanks to the check above.
-    for r in np.flatnonzero(rejected.any(axis=1)):
+    for j in np.flatnonzero(rejected.any(axis=1)):
+        r, bad = rows[j], rejected[j]
         seen = keys[lo[r] : hi[r]] - base[r]
         pool = np.setdiff1d(np.arange(n_items), seen)
         if distinct:
-            pool = np.setdiff1d(pool, negatives[r, ~rejected[r]])
-        negatives[r, rejected[r]] = rng.choice(pool, size=int(rejected[r].sum()), replace=not distinct)
+            pool = np.setdiff1d(pool, negatives[r, ~bad])
+        negatives[r, bad] = rng.choice(pool, size=int(bad.sum()), replace=not distinct)
     return negatives
 
 
@@ -296,7 +304,8 @@ def _as_1d(x, name, func, integer=False):
         if not np.issubdtype(arr.dtype, np.integer):
             raise TypeError(f"{func}: {name} must contain integers, got dtype {arr.dtype}")
         return arr.astype(np.int64)
-    if arr.size and not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)):
+    is_real = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    if arr.size and not is_real:
         raise TypeError(f"{func}: {name} must be numeric, got dtype {arr.dtype}")
     return arr
 

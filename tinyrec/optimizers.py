@@ -82,10 +82,15 @@ class SparseGradient(NamedTuple):
                 f"SparseGradient.from_rows: values must have one row per index, shape ({indices.size}, ...); "
                 f"got {values.shape}."
             )
-        unique, inverse = np.unique(indices, return_inverse=True)
-        summed = np.zeros((unique.size,) + values.shape[1:], dtype=values.dtype)
-        np.add.at(summed, inverse, values)  # unbuffered: repeated targets accumulate instead of overwriting
-        return cls(unique.astype(np.int64, copy=False), summed)
+        if indices.size == 0:
+            return cls(indices.astype(np.int64), values[:0])
+        # Sort the ids so equal ids sit next to each other, then add up each run of equal ids with one
+        # ``np.add.reduceat`` (several times faster than the unbuffered ``np.add.at`` for a batch).
+        order = np.argsort(indices, kind="stable")
+        ordered = indices[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        summed = np.add.reduceat(values[order], starts, axis=0)
+        return cls(ordered[starts].astype(np.int64, copy=False), summed)
 
 
 # --------------------------------------------------------------------------------------------------

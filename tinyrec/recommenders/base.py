@@ -44,8 +44,8 @@ def check_ids(owner, what, ids, n):
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
-            raise ValueError(f"{owner}: {what} contains id {bad}, outside [0, {n}) ({what.split()[0]}s are "
-                             f"numbered 0..{n - 1}).")
+            raise ValueError(f"{owner}: {what} contains id {bad}, outside [0, {n}) (ids are numbered "
+                             f"0..{n - 1}).")
     return arr.astype(np.int64, copy=False)
 
 

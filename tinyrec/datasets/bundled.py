@@ -1,0 +1,361 @@
+"""The bundled copies (随附数据) of the four synthetic datasets: writing them, and loading them back.
+
+The repository commits each ``make_*`` dataset, made with its default arguments, as plain CSV files so
+that anyone can open them without Python::
+
+    datasets/movies/ratings.csv.gz    user_id,item_id,rating,timestamp
+    datasets/movies/items.csv         item_id,title,genres          (genres joined with "|")
+    datasets/products/purchases.csv   user_id,item_id,timestamp
+    datasets/products/items.csv       item_id,category
+    datasets/music/plays.csv          user_id,item_id,play_count,timestamp
+    datasets/music/tracks.csv         item_id,artist_id,artist,genre
+    datasets/ads/clicks.csv.gz        <100 history features>,device,ad_position,hour_bucket,ad_category,click
+
+``write_bundled`` regenerates them byte for byte (integers as integers, ``gzip`` with ``mtime=0``),
+each through a temporary file and ``os.replace`` so a half-written file never appears, and refreshes the
+SHA-256 table in each folder's ``README.md`` (the datasheet). Run it with
+``python -m tinyrec.datasets.bundled``.
+
+``load_movies()``, ``load_products()``, ``load_music()`` and ``load_ads()`` return the same ``Bunch`` as
+the generator. They read the files when the folder exists (a clone of the repository) and call the
+generator otherwise (an installed package); the ground truth (``truth``) is not in the files, so it always
+comes from the generator. If the files and the generator disagree (files edited by hand, or a NumPy
+version whose random streams differ), a warning says so and the generated data is returned, because
+``truth`` only describes that data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import gzip
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import base
+from .base import Bunch
+from .synthetic import PRODUCT_CATEGORIES, make_ads, make_movies, make_music, make_products
+
+__all__ = ["DATASET_FILES", "write_bundled", "load_movies", "load_products", "load_music", "load_ads"]
+
+#: The files of each bundled dataset, relative to its folder.
+DATASET_FILES = {
+    "movies": ["ratings.csv.gz", "items.csv"],
+    "products": ["purchases.csv", "items.csv"],
+    "music": ["plays.csv", "tracks.csv"],
+    "ads": ["clicks.csv.gz"],
+}
+_GENERATORS = {"movies": make_movies, "products": make_products, "music": make_music, "ads": make_ads}
+
+# The datasheet's checksum table sits between these two lines; write_bundled rewrites what is between.
+CHECKSUM_BEGIN = "<!-- checksums:begin (written by python -m tinyrec.datasets.bundled) -->"
+CHECKSUM_END = "<!-- checksums:end -->"
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _int_csv(header, columns):
+    """CSV bytes: a header row, then one row per element of the equal-length integer ``columns``."""
+    table = np.column_stack([np.asarray(c, dtype=np.int64) for c in columns]).tolist()
+    lines = [",".join(header)] + [",".join(map(str, row)) for row in table]  # Python ints: exact, no "1e+09"
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _text_csv(header, rows):
+    """CSV bytes for rows that hold text (titles, names), quoted only where needed."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _gzip(payload, filename):
+    """Gzip ``payload`` reproducibly: fixed ``mtime=0``, fixed stored ``filename``, zlib's default level 6.
+
+    (Level 9 would save 8% on the ads file for ten times the time.)
+    """
+    out = io.BytesIO()
+    with gzip.GzipFile(filename=filename, mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz:
+        gz.write(payload)
+    return out.getvalue()
+
+
+def _as_integers(array, what):
+    """``array`` as int64, after checking every value is a whole number (so "%d" loses nothing)."""
+    array = np.asarray(array)
+    if not np.all(array == np.round(array)):
+        raise ValueError(f"write_bundled: {what} must hold whole numbers to be written as integers.")
+    return array.astype(np.int64)
+
+
+def _movies_files(d):
+    ratings = _int_csv(["user_id", "item_id", "rating", "timestamp"],
+                       [d.user_ids, d.item_ids, _as_integers(d.ratings, "ratings"), d.timestamps])
+    rows = [(i, title, "|".join(g for g, on in zip(d.genre_names, d.item_genres[i]) if on))
+            for i, title in enumerate(d.item_titles)]
+    return {"ratings.csv.gz": _gzip(ratings, "ratings.csv"),
+            "items.csv": _text_csv(["item_id", "title", "genres"], rows)}
+
+
+def _products_files(d):
+    purchases = _int_csv(["user_id", "item_id", "timestamp"], [d.user_ids, d.item_ids, d.timestamps])
+    rows = [(i, d.category_names[c]) for i, c in enumerate(d.item_categories.tolist())]
+    return {"purchases.csv": purchases, "items.csv": _text_csv(["item_id", "category"], rows)}
+
+
+def _music_files(d):
+    plays = _int_csv(["user_id", "item_id", "play_count", "timestamp"],
+                     [d.user_ids, d.item_ids, d.play_counts, d.timestamps])
+    rows = [(i, a, d.artist_names[a], d.genre_names[g])
+            for i, (a, g) in enumerate(zip(d.item_artists.tolist(), d.item_genres.tolist()))]
+    return {"plays.csv": plays, "tracks.csv": _text_csv(["item_id", "artist_id", "artist", "genre"], rows)}
+
+
+def _ads_files(d):
+    header = list(d.feature_names) + list(d.categorical_names) + ["click"]
+    columns = list(_as_integers(d.X, "X").T) + list(d.categorical.T) + [_as_integers(d.y, "y")]
+    return {"clicks.csv.gz": _gzip(_int_csv(header, columns), "clicks.csv")}
+
+
+_WRITERS = {"movies": _movies_files, "products": _products_files, "music": _music_files, "ads": _ads_files}
+
+
+def _atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    ``os.replace`` is atomic on one file system, so a reader sees the old file or the new one, never a
+    half-written one; if anything fails the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; data files should be readable by all
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def checksum_table(files):
+    """Markdown table of ``{file name: bytes}``: size and SHA-256 (and, for ``.gz``, of the CSV inside)."""
+    lines = ["| file | bytes | SHA-256 |", "|---|---:|---|"]
+    for name, data in files.items():
+        lines.append(f"| `{name}` | {len(data)} | `{_sha256(data)}` |")
+        if name.endswith(".gz"):
+            inner = gzip.decompress(data)
+            lines.append(f"| `{name[:-3]}` (inside the gzip) | {len(inner)} | `{_sha256(inner)}` |")
+    return "\n".join(lines)
+
+
+def _refresh_datasheet(readme, files):
+    """Replace the text between the checksum markers of ``readme`` (if it exists) with a fresh table."""
+    if not readme.is_file():
+        return
+    text = readme.read_text(encoding="utf-8")
+    if CHECKSUM_BEGIN not in text or CHECKSUM_END not in text:
+        raise ValueError(f"write_bundled: {readme} lacks the checksum markers {CHECKSUM_BEGIN!r} ... "
+                         f"{CHECKSUM_END!r}; add them where the SHA-256 table should go.")
+    head, rest = text.split(CHECKSUM_BEGIN, 1)
+    _, tail = rest.split(CHECKSUM_END, 1)
+    new = f"{head}{CHECKSUM_BEGIN}\n{checksum_table(files)}\n{CHECKSUM_END}{tail}"
+    if new != text:
+        _atomic_write(readme, new.encode("utf-8"))
+
+
+def write_bundled(root=None, names=None):
+    """Write the bundled datasets (default arguments, ``seed=0``) under ``root``, byte for byte.
+
+    ``root`` defaults to the repository's ``datasets/`` folder; ``names`` to all four
+    (``"movies"``, ``"products"``, ``"music"``, ``"ads"``). Each file is written atomically; a folder's
+    ``README.md``, when present, gets its SHA-256 table refreshed. Returns
+    ``{"movies/ratings.csv.gz": sha256_hex, ...}``.
+    """
+    root = Path(base.REPO_DATASETS if root is None else root)
+    names = list(DATASET_FILES) if names is None else list(names)
+    unknown = sorted(set(names) - set(DATASET_FILES))
+    if unknown:
+        raise ValueError(f"write_bundled: unknown dataset names {unknown}; choose from {list(DATASET_FILES)}.")
+    digests = {}
+    for name in names:
+        files = _WRITERS[name](_generated(name))
+        for filename, data in files.items():
+            _atomic_write(root / name / filename, data)
+            digests[f"{name}/{filename}"] = _sha256(data)
+        _refresh_datasheet(root / name / "README.md", files)
+    return digests
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _open_text(path):
+    """Open a ``.csv`` or ``.csv.gz`` file as UTF-8 text."""
+    path = Path(path)
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _read_int_csv(path, expected_header=None):
+    """``(header, table)`` of an all-integer CSV; ``table`` is int64 ``(rows, columns)``."""
+    with _open_text(path) as f:
+        header = f.readline().rstrip("\n").split(",")
+        if expected_header is not None and header != list(expected_header):
+            raise ValueError(f"{path}: expected the columns {list(expected_header)}; found {header}.")
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
+    return header, table.reshape(-1, len(header))
+
+
+def _read_text_csv(path, expected_header):
+    """Rows (lists of str) of a CSV with text fields, after checking its header."""
+    with _open_text(path) as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != list(expected_header):
+        raise ValueError(f"{path}: expected the columns {list(expected_header)}; found {rows[:1]}.")
+    return rows[1:]
+
+
+def _read_movies(folder, generated):
+    _, t = _read_int_csv(folder / "ratings.csv.gz", ["user_id", "item_id", "rating", "timestamp"])
+    items = _read_text_csv(folder / "items.csv", ["item_id", "title", "genres"])
+    genre_index = {g: k for k, g in enumerate(generated.genre_names)}
+    item_genres = np.zeros((len(items), len(genre_index)), dtype=np.uint8)
+    for i, (_, _, genres) in enumerate(items):  # one row per movie: a couple of thousand at most
+        item_genres[i, [genre_index[g] for g in genres.split("|") if g]] = 1
+    return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], ratings=t[:, 2].astype(np.float32), timestamps=t[:, 3],
+                 n_users=int(t[:, 0].max()) + 1, n_items=len(items), item_titles=[r[1] for r in items],
+                 item_genres=item_genres)
+
+
+def _read_products(folder, generated):
+    _, t = _read_int_csv(folder / "purchases.csv", ["user_id", "item_id", "timestamp"])
+    items = _read_text_csv(folder / "items.csv", ["item_id", "category"])
+    index = {c: k for k, c in enumerate(PRODUCT_CATEGORIES)}
+    return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], timestamps=t[:, 2], n_users=int(t[:, 0].max()) + 1,
+                 n_items=len(items), item_categories=np.array([index[r[1]] for r in items], dtype=np.int64))
+
+
+def _read_music(folder, generated):
+    _, t = _read_int_csv(folder / "plays.csv", ["user_id", "item_id", "play_count", "timestamp"])
+    tracks = _read_text_csv(folder / "tracks.csv", ["item_id", "artist_id", "artist", "genre"])
+    genre_index = {g: k for k, g in enumerate(generated.genre_names)}
+    item_artists = np.array([int(r[1]) for r in tracks], dtype=np.int64)
+    artist_names = [""] * (int(item_artists.max()) + 1)
+    for r in tracks:  # every artist has at least one track, so every name gets filled
+        artist_names[int(r[1])] = r[2]
+    return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], play_counts=t[:, 2], timestamps=t[:, 3],
+                 n_users=int(t[:, 0].max()) + 1, n_items=len(tracks), item_artists=item_artists,
+                 artist_names=artist_names,
+                 item_genres=np.array([genre_index[r[3]] for r in tracks], dtype=np.int64))
+
+
+def _read_ads(folder, generated):
+    n_features, n_cat = len(generated.feature_names), len(generated.categorical_names)
+    expected = list(generated.feature_names) + list(generated.categorical_names) + ["click"]
+    _, t = _read_int_csv(folder / "clicks.csv.gz", expected)
+    return Bunch(X=t[:, :n_features].astype(np.float32), categorical=t[:, n_features:n_features + n_cat],
+                 y=t[:, -1].astype(np.float32))
+
+
+_READERS = {"movies": _read_movies, "products": _read_products, "music": _read_music, "ads": _read_ads}
+
+
+@functools.cache
+def _generated(name):
+    """The generator's output with default arguments, computed once per process (never handed out)."""
+    return _GENERATORS[name]()
+
+
+def _copy(value):
+    """Deep copy of a Bunch of arrays, lists and numbers, so callers can't change the cached one."""
+    if isinstance(value, dict):
+        return Bunch({k: _copy(v) for k, v in value.items()})
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+    return a == b
+
+
+def _load(name, root):
+    """Read ``root/name`` if all its files exist, else generate; attach ``truth``; return a fresh copy."""
+    generated = _generated(name)
+    folder = Path(base.REPO_DATASETS if root is None else root) / name
+    if not all((folder / f).is_file() for f in DATASET_FILES[name]):
+        return _copy(generated)
+    from_files = _READERS[name](folder, generated)
+    differ = [key for key, value in from_files.items() if not _same(value, generated[key])]
+    if differ:
+        warnings.warn(
+            f"load_{name}: the files in {folder} differ from {_GENERATORS[name].__name__}() in {differ} "
+            "(edited files, or a NumPy whose random streams changed). Returning the generated data, which "
+            "matches .truth; run `python -m tinyrec.datasets.bundled` to rewrite the files.",
+            stacklevel=3,
+        )
+        return _copy(generated)
+    # Same keys and order as the generator's Bunch; the arrays are the ones just read from disk.
+    return Bunch({key: from_files[key] if key in from_files else _copy(value) for key, value in generated.items()})
+
+
+def load_movies(root=None):
+    """The bundled movie ratings: ``make_movies()`` read from ``datasets/movies/`` (or generated).
+
+    ``root`` is the folder holding ``movies/`` (default: the repository's ``datasets/``). Returns the
+    same ``Bunch`` as ``make_movies()``, ``truth`` included.
+    """
+    return _load("movies", root)
+
+
+def load_products(root=None):
+    """The bundled purchases: ``make_products()`` read from ``datasets/products/`` (or generated)."""
+    return _load("products", root)
+
+
+def load_music(root=None):
+    """The bundled play counts: ``make_music()`` read from ``datasets/music/`` (or generated)."""
+    return _load("music", root)
+
+
+def load_ads(root=None):
+    """The bundled ad clicks: ``make_ads()`` read from ``datasets/ads/`` (or generated)."""
+    return _load("ads", root)
+
+
+def main():
+    """``python -m tinyrec.datasets.bundled``: rewrite every bundled file and print their checksums."""
+    root = Path(base.REPO_DATASETS)
+    for path, digest in write_bundled(root).items():
+        print(f"{(root / path).stat().st_size:>10,d}  {digest}  {path}")
+
+
+if __name__ == "__main__":
+    main()

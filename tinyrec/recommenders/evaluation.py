@@ -1,0 +1,83 @@
+"""Offline evaluation (离线评估) of recommenders: ranking with sampled negatives, and rating error.
+
+``evaluate_ranking`` follows He et al. (2017, "Neural Collaborative Filtering", §4.1): hold out each
+user's latest interaction (``tinyrec.datasets.splits.leave_last_out``), then for every test user score
+the held-out item together with ``n_negatives = 99`` items drawn at random from those the user never
+interacted with (in train *or* test), all distinct. The rank of the held-out item among those 100 gives
+
+    HR@k   = mean_u [rank_u < k]                          hit rate (命中率)
+    NDCG@k = mean_u [rank_u < k] / log2(rank_u + 2)         one relevant item, so IDCG = 1
+
+with ``rank_u`` 0-based and ties counted against the model (``tinyrec.metrics.rank_among``). Sampling
+makes the evaluation cheap (100 scores per user instead of all items); the sampled numbers are higher
+than full-ranking ones and are only comparable between models evaluated with the same negatives — the
+same ``seed`` gives the same negatives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..datasets.splits import sample_negatives
+from ..metrics import hit_rate_from_ranks, mean_absolute_error, ndcg_from_ranks, rank_among, rmse
+from .base import check_ids
+
+
+def evaluate_ranking(model, train_users, train_items, test_users, test_items, n_negatives=99, k=10, seed=0):
+    """HR@k and NDCG@k of ``model`` under the sampled leave-one-out protocol (module docstring).
+
+    Args:
+        model: anything with ``n_items`` and ``predict(user_ids, item_ids) -> (n,)`` (higher = better).
+        train_users, train_items: ``(N,)`` training interactions (never sampled as negatives).
+        test_users, test_items: ``(T,)`` one held-out item per row (usually one row per user).
+        n_negatives: sampled negatives per test row (99 in the paper). k: the cut-off.
+        seed: int or Generator for the negatives; fix it to compare models on the same negatives.
+
+    Returns:
+        ``{"hit_rate": HR@k, "ndcg": NDCG@k}`` (floats in [0, 1]).
+
+    How (vectorised): one ``(T, 1 + n_negatives)`` matrix of item ids, column 0 the held-out item; one
+    ``predict`` call on all its pairs; ``rank_among(scores[:, 0], scores[:, 1:])``.
+    """
+    owner = "evaluate_ranking"
+    n_items = getattr(model, "n_items", None)
+    if not isinstance(n_items, (int, np.integer)) or not callable(getattr(model, "predict", None)):
+        raise TypeError(f"{owner}: model must have n_items and predict(user_ids, item_ids); got {model!r}.")
+    n_users = getattr(model, "n_users", None) or 1 + int(max(np.max(train_users, initial=0),
+                                                             np.max(test_users, initial=0)))
+    tr_u = check_ids(owner, "user ids (train_users)", train_users, n_users)
+    tr_i = check_ids(owner, "item ids (train_items)", train_items, n_items)
+    te_u = check_ids(owner, "user ids (test_users)", test_users, n_users)
+    te_i = check_ids(owner, "item ids (test_items)", test_items, n_items)
+    if len(tr_u) != len(tr_i) or len(te_u) != len(te_i):
+        raise ValueError(f"{owner}: train_users/train_items ({len(tr_u)}/{len(tr_i)}) and "
+                         f"test_users/test_items ({len(te_u)}/{len(te_i)}) must have equal lengths.")
+    if len(te_u) == 0:
+        raise ValueError(f"{owner}: no test interactions (0 rows).")
+    try:
+        negatives = sample_negatives(te_u, n_items, n_negatives, np.concatenate([tr_u, te_u]),
+                                     np.concatenate([tr_i, te_i]), seed=seed, distinct=True)  # (T, m)
+    except ValueError as err:  # e.g. a user who has seen all but a few items: say which protocol failed
+        raise ValueError(f"{owner}: {err}. Lower n_negatives or leave such users out of the test "
+                         "set.") from None
+    candidates = np.concatenate([te_i[:, None], negatives], axis=1)  # (T, 1 + m): held-out item first
+    scores = np.asarray(model.predict(np.repeat(te_u, candidates.shape[1]), candidates.reshape(-1)),
+                        dtype=np.float64).reshape(candidates.shape)
+    ranks = rank_among(scores[:, 0], scores[:, 1:])
+    return {"hit_rate": hit_rate_from_ranks(ranks, k), "ndcg": ndcg_from_ranks(ranks, k)}
+
+
+def evaluate_ratings(model, users, items, ratings):
+    """Rating-prediction error on held-out ``(users, items, ratings)``, each ``(n,)``.
+
+    ``RMSE = sqrt(mean (r̂ − r)²)`` (均方根误差) and ``MAE = mean |r̂ − r|`` (平均绝对误差), with
+    ``r̂ = model.predict(users, items)``. Returns ``{"rmse": ..., "mae": ...}``.
+    """
+    ratings = np.asarray(ratings, dtype=np.float64).reshape(-1)
+    if len(ratings) != len(np.asarray(users)) or len(ratings) != len(np.asarray(items)):
+        raise ValueError(f"evaluate_ratings: users, items and ratings must have equal lengths; got "
+                         f"{len(np.asarray(users))}, {len(np.asarray(items))}, {len(ratings)}.")
+    if len(ratings) == 0:
+        raise ValueError("evaluate_ratings: no ratings (0 rows).")
+    pred = np.asarray(model.predict(users, items), dtype=np.float64).reshape(-1)
+    return {"rmse": rmse(ratings, pred), "mae": mean_absolute_error(ratings, pred)}

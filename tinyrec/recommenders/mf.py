@@ -44,7 +44,7 @@ class MatrixFactorization(Recommender):
         seed, dtype: as for every model.
     """
 
-    def __init__(self, n_users, n_items, n_factors=32, l2=0.05, l2_bias=0.005, init_std=0.1, seed=0,
+    def __init__(self, n_users, n_items, n_factors=32, l2=0.1, l2_bias=0.005, init_std=0.1, seed=0,
                  dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731

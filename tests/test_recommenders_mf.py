@@ -1,0 +1,84 @@
+"""MatrixFactorization: gradients, quality on the bundled movies, the Recommender conventions."""
+
+import numpy as np
+import pytest
+
+from tinyrec import gradcheck, metrics
+from tinyrec.recommenders import BiasBaseline, GlobalMean, MatrixFactorization
+
+
+@pytest.mark.parametrize("users, items", [([2], [4]), ([0, 1, 1, 4, 2], [6, 0, 0, 3, 6])])
+def test_gradients_including_repeated_ids(users, items):
+    model = MatrixFactorization(5, 7, n_factors=3, l2=0.3, l2_bias=0.2, init_std=0.5, dtype="float64", seed=1)
+    model.global_mean = 3.0
+    model.compile(optimizer="adam", loss="mse")
+    ratings = np.linspace(1, 5, len(users))
+    # the item_bias/user_bias tables start at zero; give them values so the L2 terms are exercised
+    for layer in (model.user_bias, model.item_bias):
+        layer.params["embeddings"][:] = np.random.default_rng(0).standard_normal(layer.params["embeddings"].shape)
+    errors = gradcheck.check_model(model, (np.array(users), np.array(items)), ratings)
+    assert max(errors.values()) <= gradcheck.TOLERANCE, errors
+
+
+def test_forward_is_the_biased_mf_formula():
+    model = MatrixFactorization(3, 4, n_factors=2, dtype="float64")
+    model.global_mean = 3.5
+    model.user_factors.params["embeddings"][:] = [[1, 0], [0, 2], [1, 1]]
+    model.item_factors.params["embeddings"][:] = [[0.5, 0.5], [1, -1], [0, 0], [2, 0]]
+    model.user_bias.params["embeddings"][:, 0] = [0.1, -0.2, 0.0]
+    model.item_bias.params["embeddings"][:, 0] = [0.0, 0.3, -0.1, 0.0]
+    # user 1, item 1: 3.5 − 0.2 + 0.3 + (0·1 + 2·(−1)) = 1.6; user 2, item 3: 3.5 + 0 + 0 + (1·2 + 1·0) = 5.5
+    assert np.allclose(model.predict([1, 2], [1, 3]), [1.6, 5.5])
+    assert np.allclose(model.score_items([1])[0], [3.5 - 0.2 + 1.0, 1.6, 3.5 - 0.2 - 0.1, 3.3])
+
+
+@pytest.fixture(scope="module")
+def movies_split():
+    from tinyrec.datasets import load_movies, random_split
+
+    data = load_movies()
+    train, test = random_split(len(data.ratings), test_size=0.1, seed=0)
+    return data, train, test
+
+
+def test_quality_on_bundled_movies(movies_split):
+    data, train, test = movies_split
+    u, i, r = data.user_ids, data.item_ids, data.ratings
+    model = MatrixFactorization(data.n_users, data.n_items, seed=0)
+    model.fit(u[train], i[train], r[train], verbose=0)
+    mf = metrics.rmse(r[test], model.predict(u[test], i[test]))
+    bias = metrics.rmse(r[test], BiasBaseline(data.n_users, data.n_items).fit(u[train], i[train], r[train])
+                        .predict(u[test], i[test]))
+    mean = metrics.rmse(r[test], GlobalMean(data.n_users, data.n_items).fit(u[train], i[train], r[train])
+                        .predict(u[test], i[test]))
+    assert mf < bias < mean
+    assert mf <= 1.10 * data.truth.noise_floor_rmse, (mf, data.truth.noise_floor_rmse)
+
+    recs, scores = model.recommend(np.arange(5), k=10)
+    assert recs.shape == (5, 10) and np.all(np.diff(scores, axis=1) <= 0)
+    for row, user in zip(recs, range(5)):
+        assert not set(row) & set(i[train][u[train] == user])  # nothing seen in training
+
+
+def test_same_seed_same_model():
+    rng = np.random.default_rng(0)
+    u, i, r = rng.integers(0, 20, 300), rng.integers(0, 30, 300), rng.integers(1, 6, 300).astype(float)
+    a = MatrixFactorization(20, 30, seed=3)
+    b = MatrixFactorization(20, 30, seed=3)
+    a.fit(u, i, r, epochs=3, verbose=0)
+    b.fit(u, i, r, epochs=3, verbose=0)
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
+
+
+def test_bad_ids_and_ratings():
+    model = MatrixFactorization(4, 5)
+    with pytest.raises(ValueError, match=r"item_ids contains id 7, outside \[0, 5\)"):
+        model.fit([0, 1], [1, 7], [3.0, 4.0], verbose=0)
+    with pytest.raises(ValueError, match=r"user_ids contains id -1"):
+        model.predict([-1], [0])
+    with pytest.raises(ValueError, match="2 user/item ids but 3 ratings"):
+        model.fit([0, 1], [1, 2], [3.0, 4.0, 5.0], verbose=0)
+    with pytest.raises(ValueError, match="ratings contain NaN"):
+        model.fit([0, 1], [1, 2], [3.0, np.nan], verbose=0)
+    with pytest.raises(RuntimeError, match="call fit first"):
+        model.recommend([0], k=3)

@@ -90,16 +90,19 @@ def test_each_epoch_gets_fresh_negatives_that_the_user_never_bought():
     assert not np.array_equal(negative_blocks[1], negative_blocks[2])
 
 
-def test_early_stopping_holds_out_positives_and_records_val_loss():
+def test_early_stopping_holds_out_one_positive_per_user_and_ranks_it():
     rng = np.random.default_rng(0)
     users = np.repeat(np.arange(40), 10)
-    items = np.concatenate([rng.choice(60, 10, replace=False) for _ in range(40)])
-    m = _Spy(40, 60, n_factors=2, mlp_layers=(4, 2), seed=0)
-    history = m.fit(users, items, epochs=2, n_negatives=2, validation_fraction=0.2, verbose=0)
-    assert len(history.history["val_loss"]) == len(history.history["loss"]) >= 1
+    items = np.concatenate([rng.choice(200, 10, replace=False) for _ in range(40)])
+    m = _Spy(40, 200, n_factors=2, mlp_layers=(4, 2), seed=0)
+    history = m.fit(users, items, epochs=2, n_negatives=2, verbose=0)
+    hr = history.history["val_hit_rate"]
+    assert len(hr) == len(history.history["loss"]) >= 1 and all(0 <= v <= 1 for v in hr)
+    assert len(history.history["val_ndcg"]) == len(hr)
     train_users, train_items, y = m.epochs_seen[0]
     n_train = int(y.sum())
-    assert 0.6 * 400 < n_train < 0.95 * 400 and len(y) == 3 * n_train  # ~80 % of positives, 2 negatives each
+    assert n_train == 400 - 40 and len(y) == 3 * n_train  # one positive per user held out, 2 negatives each
+    assert np.array_equal(np.bincount(train_users[:n_train]), np.full(40, 9))
     # The held-out positives are still excluded from the sampled negatives.
     positives = set(zip(users.tolist(), items.tolist()))
     negs = zip(train_users[n_train:].tolist(), train_items[n_train:].tolist())

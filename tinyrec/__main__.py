@@ -72,7 +72,8 @@ def demo(args):
             fit_kwargs["epochs"] = args.epochs
         model.fit(u[train], i[train], r[train], **fit_kwargs)
         rows = []
-        for label, m in (("global mean", GlobalMean()), ("user + item biases", BiasBaseline())):
+        for label, m in (("global mean", GlobalMean(data.n_users, data.n_items)),
+                         ("user + item biases", BiasBaseline(data.n_users, data.n_items))):
             m.fit(u[train], i[train], r[train])
             rows.append((label, m.predict(u[test], i[test])))
         rows.append(("matrix factorisation (tinyrec)", model.predict(u[test], i[test])))

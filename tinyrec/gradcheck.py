@@ -10,7 +10,8 @@ difference. In float64 with ``h = 1e-6`` the truncation error (~h²) and the rou
 wrong one (a missing factor, a transposed matrix, a forgotten sum) misses by orders of magnitude.
 
 To check a layer, we make its output a scalar with a fixed random upstream gradient ``g``:
-``f(x, θ) = Σ layer.forward(x) ⊙ g`` (+ ``layer.penalty``, a regularisation term the layer adds to the loss). Then ``∂f/∂x = layer.backward(g)`` and ``∂f/∂θ = layer.grads``.
+``f(x, θ) = Σ layer.forward(x) ⊙ g`` (+ ``layer.penalty``, a regularisation term the layer adds to the
+loss). Then ``∂f/∂x = layer.backward(g)`` and ``∂f/∂θ = layer.grads``.
 
 The error reported for one array is
 

@@ -133,6 +133,10 @@ class Model:
     def _ensure_built(self, x):
         raise NotImplementedError
 
+    def _extra_validation_logs(self):
+        """Further ``val_...`` values for the epoch logs (e.g. a ranking metric); none by default."""
+        return {}
+
     def _epoch_data(self, epoch, x, y):
         """The training rows of one epoch; by default the same every epoch.
 
@@ -321,6 +325,7 @@ class Model:
             if x_val is not None:
                 val = self._evaluate_prepared(x_val, y_val, batch_size=None)
                 logs.update({f"val_{k}": v for k, v in val.items()})
+            logs.update(self._extra_validation_logs())
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break

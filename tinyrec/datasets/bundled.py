@@ -167,14 +167,21 @@ def checksum_table(files):
     return "\n".join(lines)
 
 
+def _check_datasheet(readme):
+    """Raise if ``readme`` exists but has no checksum markers (checked before anything is written)."""
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        if CHECKSUM_BEGIN not in text or CHECKSUM_END not in text:
+            raise ValueError(f"write_bundled: {readme} lacks the checksum markers {CHECKSUM_BEGIN!r} ... "
+                             f"{CHECKSUM_END!r}; add them where the SHA-256 table should go.")
+
+
 def _refresh_datasheet(readme, files):
     """Replace the text between the checksum markers of ``readme`` (if it exists) with a fresh table."""
     if not readme.is_file():
         return
+    _check_datasheet(readme)
     text = readme.read_text(encoding="utf-8")
-    if CHECKSUM_BEGIN not in text or CHECKSUM_END not in text:
-        raise ValueError(f"write_bundled: {readme} lacks the checksum markers {CHECKSUM_BEGIN!r} ... "
-                         f"{CHECKSUM_END!r}; add them where the SHA-256 table should go.")
     head, rest = text.split(CHECKSUM_BEGIN, 1)
     _, tail = rest.split(CHECKSUM_END, 1)
     new = f"{head}{CHECKSUM_BEGIN}\n{checksum_table(files)}\n{CHECKSUM_END}{tail}"
@@ -195,6 +202,8 @@ def write_bundled(root=None, names=None):
     unknown = sorted(set(names) - set(DATASET_FILES))
     if unknown:
         raise ValueError(f"write_bundled: unknown dataset names {unknown}; choose from {list(DATASET_FILES)}.")
+    for name in names:
+        _check_datasheet(root / name / "README.md")
     digests = {}
     for name in names:
         files = _WRITERS[name](_generated(name))
@@ -237,13 +246,21 @@ def _read_text_csv(path, expected_header):
     return rows[1:]
 
 
+def _index_of(names, value, path, column):
+    """Position of ``value`` in ``names``, or a clear error naming the file and column."""
+    try:
+        return names.index(value)
+    except ValueError:
+        raise ValueError(f"{path}: unknown {column} {value!r}; expected one of {names}.") from None
+
+
 def _read_movies(folder, generated):
     _, t = _read_int_csv(folder / "ratings.csv.gz", ["user_id", "item_id", "rating", "timestamp"])
     items = _read_text_csv(folder / "items.csv", ["item_id", "title", "genres"])
-    genre_index = {g: k for k, g in enumerate(generated.genre_names)}
-    item_genres = np.zeros((len(items), len(genre_index)), dtype=np.uint8)
+    path, names = folder / "items.csv", list(generated.genre_names)
+    item_genres = np.zeros((len(items), len(names)), dtype=np.uint8)
     for i, (_, _, genres) in enumerate(items):  # one row per movie: a couple of thousand at most
-        item_genres[i, [genre_index[g] for g in genres.split("|") if g]] = 1
+        item_genres[i, [_index_of(names, g, path, "genre") for g in genres.split("|") if g]] = 1
     return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], ratings=t[:, 2].astype(np.float32), timestamps=t[:, 3],
                  n_users=int(t[:, 0].max()) + 1, n_items=len(items), item_titles=[r[1] for r in items],
                  item_genres=item_genres)
@@ -252,15 +269,16 @@ def _read_movies(folder, generated):
 def _read_products(folder, generated):
     _, t = _read_int_csv(folder / "purchases.csv", ["user_id", "item_id", "timestamp"])
     items = _read_text_csv(folder / "items.csv", ["item_id", "category"])
-    index = {c: k for k, c in enumerate(PRODUCT_CATEGORIES)}
+    path = folder / "items.csv"
+    categories = [_index_of(PRODUCT_CATEGORIES, r[1], path, "category") for r in items]
     return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], timestamps=t[:, 2], n_users=int(t[:, 0].max()) + 1,
-                 n_items=len(items), item_categories=np.array([index[r[1]] for r in items], dtype=np.int64))
+                 n_items=len(items), item_categories=np.array(categories, dtype=np.int64))
 
 
 def _read_music(folder, generated):
     _, t = _read_int_csv(folder / "plays.csv", ["user_id", "item_id", "play_count", "timestamp"])
     tracks = _read_text_csv(folder / "tracks.csv", ["item_id", "artist_id", "artist", "genre"])
-    genre_index = {g: k for k, g in enumerate(generated.genre_names)}
+    path = folder / "tracks.csv"
     item_artists = np.array([int(r[1]) for r in tracks], dtype=np.int64)
     artist_names = [""] * (int(item_artists.max()) + 1)
     for r in tracks:  # every artist has at least one track, so every name gets filled
@@ -268,7 +286,8 @@ def _read_music(folder, generated):
     return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], play_counts=t[:, 2], timestamps=t[:, 3],
                  n_users=int(t[:, 0].max()) + 1, n_items=len(tracks), item_artists=item_artists,
                  artist_names=artist_names,
-                 item_genres=np.array([genre_index[r[3]] for r in tracks], dtype=np.int64))
+                 item_genres=np.array([_index_of(generated.genre_names, r[3], path, "genre") for r in tracks],
+                                      dtype=np.int64))
 
 
 def _read_ads(folder, generated):

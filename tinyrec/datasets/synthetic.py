@@ -327,7 +327,7 @@ def _movie_genres(rng, n_items):
     genres = secondary | (np.arange(len(MOVIE_GENRES))[None, :] == primary[:, None])
     genres[primary == 0] = False
     genres[primary == 0, 0] = True
-    return genres.astype(np.uint8), primary
+    return genres.astype(np.uint8)
 
 
 def _star_probabilities(means, thresholds, noise_std):
@@ -408,7 +408,7 @@ def make_movies(n_users=943, n_items=1682, n_ratings=100_000, n_factors=4, noise
     rng = _make_rng(seed, func)
 
     # Items: genres, release years, titles, latent factors and biases.
-    item_genres, _ = _movie_genres(rng, n_items)
+    item_genres = _movie_genres(rng, n_items)
     years = 1998 - np.minimum(np.floor(rng.exponential(9.0, n_items)), 76).astype(np.int64)
     item_titles = _movie_titles(rng, n_items, years)
     scale = (0.16 / n_factors) ** 0.25  # Var(p·q) = n_factors·scale⁴ = 0.16 (star units²)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..datasets.splits import seen_items
 from ..models import Model
 
 
@@ -91,8 +92,6 @@ class Recommender(Model):
     # -- training ------------------------------------------------------------------------------
     def _remember_seen(self, user_ids, item_ids):
         """Keep the training interactions as CSR rows per user, for ``recommend(exclude_seen=True)``."""
-        from ..datasets.splits import seen_items
-
         self._seen = seen_items(user_ids, item_ids, self.n_users, self.n_items)
 
     def _fit_pairs(self, user_ids, item_ids, y, validation_data=None, **fit_kwargs):

@@ -32,7 +32,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..callbacks import EarlyStopping
+from ..datasets.splits import sample_negatives
 from ..layers import Dense, Embedding
+from ..metrics import hit_rate_from_ranks, ndcg_from_ranks, rank_among
 from ..optimizers import Adam
 from .base import Recommender
 
@@ -124,11 +126,23 @@ class NeuMF(Recommender):
         Shapes: ``users (M,)`` → ``(M, n_negatives)``. Uniform over each user's unseen items, with
         replacement across rows (``tinyrec.datasets.splits.sample_negatives``).
         """
-        from ..datasets.splits import sample_negatives  # imported here, as in base.py
 
         s = self._sampler
         return sample_negatives(users, self.n_items, s["n_negatives"], s["seen_users"], s["seen_items"],
                                 seed=s["rng"])
+
+    _ranking_validation = None  # (users, held-out items, sampled negatives) while fit runs
+
+    def _extra_validation_logs(self):
+        """HR@10 and NDCG@10 of the held-out positives among their sampled negatives (see ``fit``)."""
+        if self._ranking_validation is None:
+            return {}
+        users, items, negatives = self._ranking_validation
+        m = negatives.shape[1]
+        scores = self.predict(np.concatenate([users, np.repeat(users, m)]),
+                              np.concatenate([items, negatives.reshape(-1)]))
+        ranks = rank_among(scores[:len(users)], scores[len(users):].reshape(len(users), m))
+        return {"val_hit_rate": hit_rate_from_ranks(ranks, k=10), "val_ndcg": ndcg_from_ranks(ranks, k=10)}
 
     def _epoch_data(self, epoch, x, y):
         """Epoch 0 uses the negatives drawn in ``fit``; every later epoch replaces them by fresh ones.
@@ -152,55 +166,69 @@ class NeuMF(Recommender):
         return all_users, all_items, y
 
     def fit(self, user_ids, item_ids, epochs=20, batch_size=256, n_negatives=4, learning_rate=0.001,
-            optimizer=None, early_stopping=True, validation_fraction=0.05, patience=2, verbose="auto",
-            callbacks=None, shuffle=True):
-        """Train on **positive** interactions only; returns a ``History`` (``loss``, ``val_loss``).
+            optimizer=None, early_stopping=True, patience=3, verbose="auto", callbacks=None, shuffle=True):
+        """Train on **positive** interactions only; returns a ``History`` (``loss``, ``val_hit_rate``, ...).
 
         Negative sampling (负采样): each epoch, every positive ``(u, i)`` is joined by ``n_negatives``
         items drawn uniformly from those ``u`` never interacted with (in any pair passed here), labelled 0
         — fresh draws every epoch (``_epoch_data``), so the model sees many different negatives. An epoch
         therefore has ``n_pos · (1 + n_negatives)`` rows. Duplicate (user, item) pairs are kept as given.
 
-        Early stopping (早停, default): a random ``validation_fraction`` of the positives is held out,
-        each with ``n_negatives`` negatives drawn once (so the value is comparable between epochs), and
-        training stops when their binary cross-entropy has not improved for ``patience`` epochs, keeping
-        the best epoch's weights. Why this signal: it is the training objective on pairs the model has
-        not fitted, so it rises exactly when the model starts memorising its own positives; it needs no
-        ranking pass over all items and never touches the test split. ``early_stopping=False`` trains
-        all ``epochs`` on all positives (the paper's fixed-epoch setting).
+        Early stopping (早停, default): one random positive of every user with at least two is held out
+        and ranked, after each epoch, among 99 items the user never touched (drawn once, so epochs are
+        compared on the same yardstick) — the evaluation protocol of He et al. on a validation slice.
+        Training stops when this ``val_hit_rate`` (HR@10) has not improved for ``patience`` epochs, and
+        the best epoch's weights are kept. Why the ranking metric and not the validation loss: the
+        cross-entropy on sampled negatives can bottom out epochs before the ranking stops improving,
+        and ranking is what the model is for. ``early_stopping=False`` trains all ``epochs`` on all
+        positives (the paper's fixed-epoch setting).
 
         The optimizer defaults to ``Adam(learning_rate)`` (lazy row-wise updates of the tables).
         """
         users, items = self._check_inputs((user_ids, item_ids), "fit")
         if not isinstance(n_negatives, (int, np.integer)) or isinstance(n_negatives, bool) or n_negatives < 1:
             raise ValueError(f"{self.name}.fit: n_negatives must be a positive integer; got {n_negatives!r}.")
-        if not 0.0 < validation_fraction < 1.0:
-            raise ValueError(f"{self.name}.fit: validation_fraction must be in (0, 1); "
-                             f"got {validation_fraction!r}.")
         rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
         # Every positive passed in (validation ones too) is excluded from the negatives.
         self._sampler = {"n_negatives": int(n_negatives), "seen_users": users, "seen_items": items,
                          "rng": rng}
         self._remember_seen(users, items)  # for recommend(exclude_seen=True): the positives only
         callbacks = list(callbacks or [])
-        validation_data = None
         try:
             if early_stopping:
-                is_val = rng.random(len(users)) < validation_fraction
-                if is_val.all() or not is_val.any():
-                    raise ValueError(f"{self.name}.fit: {len(users)} positives are too few to hold out "
-                                     f"validation_fraction={validation_fraction}; pass early_stopping=False.")
-                val_negatives = self._draw_negatives(users[is_val])  # drawn once: a fixed yardstick
-                vu, vi, vy = self._with_negatives(users[is_val], items[is_val], val_negatives)
-                validation_data = ((vu, vi), vy)
-                users, items = users[~is_val], items[~is_val]
-                callbacks.append(EarlyStopping(monitor="val_loss", patience=patience,
-                                               restore_best_weights=True))
+                is_val = _one_per_user(users, rng)
+                if not is_val.any():
+                    raise ValueError(f"{self.name}.fit: no user has two positives to hold one out for early "
+                                     "stopping; pass early_stopping=False.")
+                vu, vi = users[is_val], items[is_val]
+                n_rank = min(99, self.n_items - 1)
+                if n_rank < 1 or np.bincount(users, minlength=self.n_users)[vu].max() + n_rank > self.n_items:
+                    n_rank = 0  # catalogue too small to rank among sampled items: fall back to no stopping
+                if n_rank:
+                    negatives = sample_negatives(vu, self.n_items, n_rank, users, items, seed=rng, distinct=True)
+                    self._ranking_validation = (vu, vi, negatives)
+                    users, items = users[~is_val], items[~is_val]
+                    callbacks.append(EarlyStopping(monitor="val_hit_rate", mode="max", patience=patience,
+                                                   restore_best_weights=True))
             self._sampler["train_users"] = users  # _epoch_data redraws the negatives of these rows
             x_users, x_items, y = self._with_negatives(users, items, self._draw_negatives(users))
             if not self.compiled or optimizer is not None:
                 self.compile(optimizer=optimizer or Adam(learning_rate), loss="binary_crossentropy")
             return super().fit((x_users, x_items), y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                               callbacks=callbacks, validation_data=validation_data, shuffle=shuffle)
+                               callbacks=callbacks, shuffle=shuffle)
         finally:
+            self._ranking_validation = None
             self._sampler = None  # outside fit, Model.fit on explicit rows keeps them as given
+
+
+def _one_per_user(users, rng):
+    """Boolean mask choosing one random row of every user who has at least two rows (vectorised)."""
+    keys = rng.random(len(users))
+    order = np.lexsort((keys, users))  # by user, then by a random key
+    first = np.ones(len(users), dtype=bool)
+    first[1:] = users[order][1:] != users[order][:-1]
+    counts = np.bincount(users, minlength=users.max() + 1 if len(users) else 0)
+    mask = np.zeros(len(users), dtype=bool)
+    chosen = order[first]
+    mask[chosen[counts[users[chosen]] >= 2]] = True
+    return mask

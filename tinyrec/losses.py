@@ -94,7 +94,7 @@ class MeanSquaredError(Loss):
 
     def forward(self, y_true, y_pred):
         self._diff = y_pred - _as_2d(y_true).astype(y_pred.dtype, copy=False)
-        return float(np.mean(self._diff * self._diff))
+        return float(np.sum(self._diff * self._diff)) / self._diff.size
 
     def backward(self):
         return self._diff * self._diff.dtype.type(2.0 / self._diff.size)

@@ -588,6 +588,7 @@ _REGISTRY: dict[str, Callable] = {
     "mean_absolute_error": mean_absolute_error,
     "rmse": rmse,
     "auc": auc,
+    "log_loss": log_loss,
 }
 
 #: Which accuracy ``"accuracy"`` means, chosen by the loss (Keras' convention).

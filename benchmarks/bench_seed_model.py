@@ -14,6 +14,8 @@ Each contender's time is the median over ``--repeats`` runs; the ratio is conten
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
 import time
 
@@ -127,11 +129,13 @@ def main(argv=None):
     print(f"seed model on {args.rows:,} x 100 float32 rows, batch 32, {args.epochs} epochs, "
           f"median of {args.repeats} runs (alternating order)")
     contenders = {"bare NumPy loop": bare_numpy, "tinyrec": tinyrec_run}
+    if importlib.util.find_spec("tensorflow") is None and importlib.util.find_spec("torch") is not None:
+        os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on PyTorch when TensorFlow is absent
     for name, fn in (("PyTorch (CPU)", torch_run), ("Keras", keras_run)):
         try:
             __import__("torch" if name.startswith("PyTorch") else "keras")
             contenders[name] = fn
-        except ImportError:
+        except Exception:  # noqa: BLE001 - missing or broken installs are simply skipped
             print(f"({name} not installed: skipped)")
     # Interleave runs so slow drifts of a shared machine hit every contender alike.
     times = {name: [] for name in contenders}

@@ -486,7 +486,7 @@ class Model:
         """Print a table of the layers, their output shapes and parameter counts."""
         self._require_built("summary")
         rows = self._summary_rows()
-        header = ("Layer (type)", "Output Shape", "Param #")
+        header = ("Layer (type)", self._summary_shape_title, "Param #")
         widths = [max(len(header[c]), *(len(r[c]) for r in rows)) + 2 for c in range(3)]
         line = "─" * sum(widths)
         fmt = lambda r: f"{r[0]:<{widths[0]}}{r[1]:<{widths[1]}}{r[2]:>{widths[2]}}"  # noqa: E731
@@ -495,8 +495,12 @@ class Model:
                             *map(fmt, rows), line, f"Total params: {total:,}",
                             f"Trainable params: {total:,}", "Non-trainable params: 0"]))
 
+    _summary_shape_title = "Weights"
+
     def _summary_rows(self):
-        return [(f"{layer.name} ({type(layer).__name__})", "?", f"{layer.count_params():,}")
+        # A model with several inputs has no single chain of output shapes; show each layer's weights.
+        return [(f"{layer.name} ({type(layer).__name__})",
+                 ", ".join(f"{k} {p.shape}" for k, p in layer.params.items()) or "-", f"{layer.count_params():,}")
                 for layer in self.layers]
 
     def output_shape_for(self, n):
@@ -611,6 +615,8 @@ class Sequential(Model):
         for layer in reversed(layers[:-1]):
             grad = layer.backward(grad)
         return grad
+
+    _summary_shape_title = "Output Shape"
 
     def _summary_rows(self):
         return [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")

@@ -27,7 +27,7 @@ import numpy as np
 from ..callbacks import EarlyStopping
 from ..layers import Embedding
 from ..optimizers import Adam
-from .base import Recommender
+from .base import Recommender, check_ids
 
 
 class MatrixFactorization(Recommender):
@@ -104,7 +104,7 @@ class MatrixFactorization(Recommender):
 
     def score_items(self, user_ids):
         """All items for each user at once: ``μ + b_u + b_iᵀ + P[users]·Qᵀ``, ``(len(users), n_items)``."""
-        users = np.asarray(user_ids)
+        users = check_ids(f"{self.name}.score_items", "user_ids", user_ids, self.n_users)
         P, Q = self.user_factors.params["embeddings"], self.item_factors.params["embeddings"]
         bu, bi = self.user_bias.params["embeddings"], self.item_bias.params["embeddings"]
         return self.global_mean + bu[users] + bi[:, 0][None, :] + P[users] @ Q.T

@@ -38,6 +38,33 @@ def _as_rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
+def check_ids(owner, what, ids, n):
+    """``ids`` as a 1-D int64 array in ``[0, n)``, or a ValueError naming ``owner``, ``what`` and the bad id.
+
+    Accepts ``(batch,)`` or ``(batch, 1)`` integers, and floats that hold whole numbers (e.g. ids read
+    from a CSV). Used at every boundary where ids enter: ``Embedding`` and the recommenders.
+    """
+    arr = np.asarray(ids)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{owner}: {what} must be 1-D (batch,); got shape {arr.shape}.")
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr) | (arr != np.round(arr))
+            if bad.any():
+                raise ValueError(f"{owner}: {what} must be integers; got {arr[bad][0].item()!r}.")
+        elif arr.size:
+            raise ValueError(f"{owner}: {what} must be integers; got dtype {arr.dtype}.")
+        arr = arr.astype(np.int64)
+    if arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi >= n:
+            raise ValueError(f"{owner}: {what} contains id {lo if lo < 0 else hi}, outside [0, {n}) "
+                             f"(ids are numbered 0..{n - 1}).")
+    return arr.astype(np.int64, copy=False)
+
+
 class Layer:
     """Base class: named parameters, same-named gradients, lazy build, ``forward``/``backward``.
 
@@ -328,24 +355,7 @@ class Embedding(Layer):
 
     def check_ids(self, ids):
         """``ids`` as a 1-D int64 array, or a clear error naming this layer and the first bad id."""
-        ids = np.asarray(ids)
-        if ids.ndim == 2 and ids.shape[1] == 1:
-            ids = ids[:, 0]
-        if ids.ndim != 1:
-            raise ValueError(f"Embedding {self.name!r}: ids must be 1-D (batch,); got shape {ids.shape}.")
-        if ids.dtype.kind not in "iu":
-            if ids.dtype.kind == "f" and ids.size and np.all(ids == np.round(ids)) and np.all(np.isfinite(ids)):
-                ids = ids.astype(np.int64)
-            elif ids.size:
-                bad = ids[np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))[0]] \
-                    if ids.dtype.kind == "f" else ids[0]
-                raise ValueError(f"Embedding {self.name!r}: ids must be integers; got {bad.item()!r} ({ids.dtype}).")
-        if ids.size:
-            lo, hi = ids.min(), ids.max()
-            if lo < 0 or hi >= self.input_dim:
-                bad = lo if lo < 0 else hi
-                raise ValueError(f"Embedding {self.name!r}: id {int(bad)} is out of range [0, {self.input_dim}).")
-        return ids.astype(np.int64, copy=False)
+        return check_ids(f"Embedding {self.name!r}", "ids", ids, self.input_dim)
 
     def forward(self, ids, training=False):
         ids = self.check_ids(ids)

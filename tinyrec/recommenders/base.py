@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..datasets.splits import seen_items
+from ..layers import check_ids
 from ..models import Model
 
 
@@ -25,29 +26,6 @@ def _positive_count(owner, name, value):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive integer; got {value!r}.")
     return int(value)
-
-
-def check_ids(owner, what, ids, n):
-    """``ids`` as a 1-D int64 array in ``[0, n)``, or a ValueError naming ``owner``, ``what`` and the bad id."""
-    arr = np.asarray(ids)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{owner}: {what} must be a 1-D array of ids; got shape {arr.shape}.")
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        elif arr.size:
-            raise ValueError(f"{owner}: {what} must be integers; got dtype {arr.dtype}.")
-        else:
-            arr = arr.astype(np.int64)
-    if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi >= n:
-            bad = lo if lo < 0 else hi
-            raise ValueError(f"{owner}: {what} contains id {bad}, outside [0, {n}) (ids are numbered "
-                             f"0..{n - 1}).")
-    return arr.astype(np.int64, copy=False)
 
 
 class Recommender(Model):

@@ -115,7 +115,7 @@ def test_user_layer_checked_in_one_call():
 
 # --- Embedding ------------------------------------------------------------------------------------
 from tinyrec.layers import Embedding  # noqa: E402
-from tinyrec.optimizers import SparseGradient  # noqa: E402
+from tinyrec.sparse import SparseGradient  # noqa: E402
 
 
 @pytest.mark.parametrize("ids", [[3], [0, 2, 2, 5], [1, 1, 1], [4, 0, 3, 3, 2, 0, 1]])

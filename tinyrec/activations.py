@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import unknown_name
+
 
 # --- linear -------------------------------------------------------------------------------------
 def linear(z):
@@ -141,7 +143,7 @@ def get(identifier) -> ActivationFunction:
         key = identifier.lower()
         if key in _REGISTRY:
             return _REGISTRY[key]
-        raise ValueError(f"Unknown activation {identifier!r}; valid names are: {', '.join(NAMES)}.")
+        raise unknown_name("activation", identifier, NAMES)
     for act in _REGISTRY.values():
         if identifier is act.forward:
             return act

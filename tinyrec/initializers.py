@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import unknown_name
+
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it restores unit variance.
 _TRUNCATED_STD = 0.87962566103423978
 
@@ -104,4 +106,4 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]
-    raise ValueError(f"Unknown initializer {identifier!r}; valid names are: {', '.join(NAMES)}.")
+    raise unknown_name("initializer", identifier, NAMES)

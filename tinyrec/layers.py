@@ -22,7 +22,9 @@ import numpy as np
 
 from . import activations as activations_module
 from . import initializers
-from .optimizers import SparseGradient  # a data type: (row indices, row gradients) of a table
+from ._checks import as_rng as _as_rng
+from ._checks import check_ids
+from .sparse import SparseGradient  # a data type: (row indices, row gradients) of a table
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -31,38 +33,6 @@ def _auto_name(prefix: str) -> str:
     """Keras-style unique names: ``dense``, ``dense_1``, ``dense_2``, ..."""
     n = next(_name_counters[prefix])
     return prefix if n == 0 else f"{prefix}_{n}"
-
-
-def _as_rng(seed):
-    """A ``numpy.random.Generator`` from a seed, a Generator (used as is) or ``None`` (fresh entropy)."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-def check_ids(owner, what, ids, n):
-    """``ids`` as a 1-D int64 array in ``[0, n)``, or a ValueError naming ``owner``, ``what`` and the bad id.
-
-    Accepts ``(batch,)`` or ``(batch, 1)`` integers, and floats that hold whole numbers (e.g. ids read
-    from a CSV). Used at every boundary where ids enter: ``Embedding`` and the recommenders.
-    """
-    arr = np.asarray(ids)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{owner}: {what} must be 1-D (batch,); got shape {arr.shape}.")
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f":
-            bad = ~np.isfinite(arr) | (arr != np.round(arr))
-            if bad.any():
-                raise ValueError(f"{owner}: {what} must be integers; got {arr[bad][0].item()!r}.")
-        elif arr.size:
-            raise ValueError(f"{owner}: {what} must be integers; got dtype {arr.dtype}.")
-        arr = arr.astype(np.int64)
-    if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi >= n:
-            raise ValueError(f"{owner}: {what} contains id {lo if lo < 0 else hi}, outside [0, {n}) "
-                             f"(ids are numbered 0..{n - 1}).")
-    return arr.astype(np.int64, copy=False)
 
 
 class Layer:

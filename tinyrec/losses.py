@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import unknown_name
 from .activations import sigmoid
 
 #: Probabilities are clipped to [EPSILON, 1 − EPSILON] when a loss receives probabilities (Keras' 1e-7).
@@ -231,4 +232,4 @@ def get(identifier) -> Loss:
         return identifier()
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]()
-    raise ValueError(f"Unknown loss {identifier!r}; valid names are: {', '.join(NAMES)}.")
+    raise unknown_name("loss", identifier, NAMES)

@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._checks import unknown_name
+
 __all__ = [
     "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "mean_squared_error", "mse", "mean_absolute_error", "mae", "rmse", "auc", "log_loss",
@@ -623,4 +625,4 @@ def get(identifier, loss=None) -> Callable:
         return _ACCURACY_FOR_LOSS.get(loss_name, binary_accuracy)
     if key in _REGISTRY:
         return _REGISTRY[key]
-    raise ValueError(f"Unknown metric {identifier!r}; valid names are: {', '.join(NAMES)}.")
+    raise unknown_name("metric", identifier, NAMES)

@@ -25,17 +25,11 @@ import numpy as np
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from ._checks import spawn_rngs as _spawn_rngs
 from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from .layers import Layer
 
 _WEIGHTS_FORMAT = "tinyrec-weights-v1"
-
-
-def _spawn_rngs(seed, n):
-    """``n`` independent Generators from one seed (int, None or a Generator), for init/shuffle/dropout."""
-    if isinstance(seed, np.random.Generator):
-        return [np.random.default_rng(int(s)) for s in seed.integers(0, 2**63 - 1, size=n)]
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def _n_rows(x):

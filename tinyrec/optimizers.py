@@ -42,104 +42,17 @@ Two more conventions:
 from __future__ import annotations
 
 import math
-import numbers
-from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import flag as _flag
+from ._checks import non_negative as _non_negative
+from ._checks import positive as _positive
+from ._checks import unit_interval as _unit_interval
+from ._checks import unknown_name
+from .sparse import SparseGradient  # re-exported: its old home
+
 __all__ = ["SparseGradient", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "get", "NAMES"]
-
-
-class SparseGradient(NamedTuple):
-    """The gradient of a table whose only non-zero rows are ``indices``.
-
-    ``indices``: integer array ``(n,)`` of **unique** row numbers in ``[0, param.shape[0])``.
-    ``values``: array ``(n, *param.shape[1:])``; ``values[i]`` is the gradient of row ``indices[i]``.
-    An embedding layer whose batch looked up the same id twice must add those rows up first:
-    :meth:`from_rows` does that.
-    """
-
-    indices: np.ndarray
-    values: np.ndarray
-
-    @classmethod
-    def from_rows(cls, indices, values) -> SparseGradient:
-        """Build a ``SparseGradient`` from possibly repeated row ids by summing the repeats.
-
-        ``indices (n,)``, ``values (n, *row_shape)`` → ``indices (u,)`` sorted and unique,
-        ``values (u, *row_shape)`` with ``values_out[j] = Σ_{i : indices[i] = unique[j]} values[i]``.
-        Repeats must be summed because the loss depends on a row once per lookup (chain rule).
-        """
-        indices = np.asarray(indices)
-        values = np.asarray(values)
-        if indices.ndim != 1 or indices.dtype.kind not in "iu":
-            raise ValueError(
-                f"SparseGradient.from_rows: indices must be a 1-D integer array; got dtype {indices.dtype} "
-                f"and shape {indices.shape}."
-            )
-        if values.shape[:1] != indices.shape:
-            raise ValueError(
-                f"SparseGradient.from_rows: values must have one row per index, shape ({indices.size}, ...); "
-                f"got {values.shape}."
-            )
-        if indices.size == 0:
-            return cls(indices.astype(np.int64), values[:0])
-        # Sort the ids so equal ids sit next to each other, then add up each run of equal ids with one
-        # ``np.add.reduceat`` (several times faster than the unbuffered ``np.add.at`` for a batch).
-        order = np.argsort(indices, kind="stable")
-        ordered = indices[order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        summed = np.add.reduceat(values[order], starts, axis=0)
-        return cls(ordered[starts].astype(np.int64, copy=False), summed)
-
-
-# --------------------------------------------------------------------------------------------------
-# Argument checks shared by the constructors. They return Python floats on purpose: NumPy treats a
-# Python float as "weakly typed" (NEP 50), so ``float32_array * 0.9`` stays float32, while a
-# ``np.float64`` scalar would silently promote the temporaries to float64.
-# --------------------------------------------------------------------------------------------------
-
-
-def _real(owner, arg, value) -> float:
-    """``value`` as a finite Python float, or a TypeError/ValueError naming ``owner`` and ``arg``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        kind = type(value).__name__
-        raise TypeError(f"{owner}: {arg} must be a real number; got {value!r} of type {kind}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{owner}: {arg} must be finite; got {value!r}.")
-    return value
-
-
-def _positive(owner, arg, value) -> float:
-    """A finite number > 0 (learning rates)."""
-    value = _real(owner, arg, value)
-    if value <= 0:
-        raise ValueError(f"{owner}: {arg} must be a finite number > 0; got {value!r}.")
-    return value
-
-
-def _non_negative(owner, arg, value) -> float:
-    """A finite number >= 0 (epsilon, initial accumulator)."""
-    value = _real(owner, arg, value)
-    if value < 0:
-        raise ValueError(f"{owner}: {arg} must be a finite number >= 0; got {value!r}.")
-    return value
-
-
-def _unit_interval(owner, arg, value) -> float:
-    """A decay factor in [0, 1): at 1 the average would never forget its start, so it is excluded."""
-    value = _real(owner, arg, value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{owner}: {arg} must be in [0, 1); got {value!r}.")
-    return value
-
-
-def _flag(owner, arg, value) -> bool:
-    """A boolean switch (nesterov, centered, amsgrad); 0/1 or strings are refused to catch typos."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {arg} must be True or False; got {value!r}.")
-    return bool(value)
 
 
 class Optimizer:
@@ -560,7 +473,7 @@ def get(identifier) -> Optimizer:
         cls = _REGISTRY.get(identifier.lower())
         if cls is not None:
             return cls()
-        raise ValueError(f"Unknown optimizer {identifier!r}; valid names are: {', '.join(NAMES)}.")
+        raise unknown_name("optimizer", identifier, NAMES)
     raise TypeError(
         f"optimizer must be an Optimizer instance or one of the names {', '.join(NAMES)}; got {identifier!r}."
     )

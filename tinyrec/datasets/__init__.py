@@ -14,10 +14,11 @@ Depends on NumPy only; models never import the loaders (recommenders use the spl
 =================================  ==========================================================
 """
 
+from ..interactions import sample_negatives, seen_items
 from .base import Bunch, get_data_home
 from .bundled import load_ads, load_movies, load_music, load_products, write_bundled
 from .movielens import MOVIELENS_GENRES, DatasetChecksumError, DatasetNotFoundError, load_movielens
-from .splits import leave_last_out, random_split, sample_negatives, seen_items, temporal_split
+from .splits import leave_last_out, random_split, temporal_split
 from .synthetic import make_ads, make_movies, make_music, make_products
 
 __all__ = [

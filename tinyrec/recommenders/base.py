@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets.splits import seen_items
-from ..layers import check_ids
+from .._checks import check_ids
+from ..interactions import seen_items
 from ..models import Model
 
 

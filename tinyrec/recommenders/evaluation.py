@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets.splits import sample_negatives
+from ..interactions import sample_negatives
 from ..metrics import hit_rate_from_ranks, mean_absolute_error, ndcg_from_ranks, rank_among, rmse
 from .base import check_ids
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..callbacks import EarlyStopping
-from ..datasets.splits import sample_negatives
+from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
 from ..metrics import hit_rate_from_ranks, ndcg_from_ranks, rank_among
 from ..optimizers import Adam
@@ -124,7 +124,7 @@ class NeuMF(Recommender):
         """``n_negatives`` items per entry of ``users`` that the user never interacted with, fresh draws.
 
         Shapes: ``users (M,)`` → ``(M, n_negatives)``. Uniform over each user's unseen items, with
-        replacement across rows (``tinyrec.datasets.splits.sample_negatives``).
+        replacement across rows (``tinyrec.interactions.sample_negatives``).
         """
 
         s = self._sampler

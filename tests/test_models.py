@@ -1,6 +1,5 @@
 """Sequential: the seed example, fit/evaluate/predict conventions, weights on disk, reproducibility, errors."""
 
-import os
 
 import numpy as np
 import pytest

@@ -359,7 +359,7 @@ def test_catalog_coverage_hand():
     assert M.catalog_coverage(rec, 10) == pytest.approx(0.3)
     with pytest.raises(ValueError, match="catalog_coverage: recommended holds item id 10, out of range"):
         M.catalog_coverage(np.array([[0, 10]]), 10)
-    with pytest.raises(ValueError, match=r"catalog_coverage: n_items must be an integer in \[1, inf\]; got 0"):
+    with pytest.raises(ValueError, match=r"catalog_coverage: n_items must be .*; got 0"):
         M.catalog_coverage(rec, 0)
 
 

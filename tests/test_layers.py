@@ -150,7 +150,8 @@ def test_embedding_lookup_equals_onehot_times_table():
     ([0, 5], r"Embedding 'items': ids contains id 5, outside \[0, 5\)"),
     ([-1, 2], r"contains id -1, outside"),
     ([0.5, 1], "ids must be integers; got 0.5"),
-    ([[0, 1], [1, 2]], "ids must be 1-D"),
+    ([[[0, 1], [1, 2]]], r"ids must be \(batch,\) or \(batch, time\) integers; got shape \(1, 2, 2\)"),
+    ([[0, 1], [1, 9]], r"contains id 9, outside \[0, 5\)"),  # sequences are checked as well
 ])
 def test_embedding_bad_ids(ids, match):
     with pytest.raises(ValueError, match=match):

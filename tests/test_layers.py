@@ -191,3 +191,14 @@ def test_embedding_mask_zero():
     assert Embedding(5, 3, mask_zero=True).compute_output_shape((None, 7)) == (None, 7, 3)
     with pytest.raises(TypeError, match="mask_zero must be True or False"):
         Embedding(5, 3, mask_zero=1)
+
+
+@pytest.mark.parametrize("first", ["tinyrec.recurrent", "tinyrec.convolutional", "tinyrec.layers"])
+def test_sequence_layers_importable_in_any_order_without_a_cycle(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}\nfrom tinyrec.layers import GRU, SimpleRNN, Conv1D, GlobalMaxPooling1D, "
+            "GlobalAveragePooling1D\nimport tinyrec.recurrent, tinyrec.convolutional\n"
+            "assert GRU is tinyrec.recurrent.GRU and Conv1D is tinyrec.convolutional.Conv1D")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -387,8 +387,21 @@ class Embedding(Layer):
 
 
 # The sequence layers live in their own modules (one concept per module) but are re-exported here, so
-# ``from tinyrec.layers import GRU`` works as in Keras. These imports sit at the bottom on purpose: those
-# modules import ``Layer`` from this one, which must therefore be fully defined first (no import cycle).
-from .convolutional import Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D  # noqa: E402, F401
-from .recurrent import GRU, SimpleRNN  # noqa: E402, F401
+# ``from tinyrec.layers import GRU`` works as in Keras. Those modules import ``Layer`` from this one, so a
+# plain import of them here would be a cycle: at the bottom of this file it works only when ``tinyrec.layers``
+# happens to be imported first, and fails with "partially initialized module" when a program starts with
+# ``import tinyrec.recurrent``. Instead the names are looked up on first use (PEP 562's module __getattr__).
+_ELSEWHERE = {"SimpleRNN": "recurrent", "GRU": "recurrent", "Conv1D": "convolutional",
+              "GlobalMaxPooling1D": "convolutional", "GlobalAveragePooling1D": "convolutional"}
 
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_ELSEWHERE])

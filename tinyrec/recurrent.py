@@ -39,10 +39,10 @@ from ._checks import positive_int as _positive_int
 from .layers import Layer
 
 
-def _sigmoid(a):
+def _sigmoid(a, out=None):
     """``σ(a) = ½(1 + tanh(a/2))``: the same function as ``tinyrec.activations.sigmoid``, one ``tanh`` call
     (cheaper inside the time loop) and it never overflows. Its derivative is still ``σ(1 − σ)``."""
-    out = np.multiply(a, 0.5)
+    out = np.multiply(a, 0.5, out=out)
     np.tanh(out, out=out)
     out += 1.0
     out *= 0.5
@@ -253,15 +253,24 @@ class GRU(_Recurrent):
         n = np.empty((T, B, H), dtype=xw.dtype)  # n_t
         hn = np.empty((T, B, H), dtype=xw.dtype)  # ĥ_n, kept for dr
         states = np.zeros((T + 1, B, H), dtype=xw.dtype)  # states[t + 1] = h_t
+        hw = np.empty((B, 3 * H), dtype=xw.dtype)
+        # The step below writes into preallocated arrays (``out=``): the same formulas, fewer temporaries.
         for t in range(T):
-            h = states[t]
-            hw = h @ U + b[1]  # ĥ (B, 3H)
-            zr[t] = _sigmoid(xw[t, :, :2 * H] + hw[:, :2 * H])
+            h, new, nt = states[t], states[t + 1], n[t]
+            np.matmul(h, U, out=hw)
+            hw += b[1]  # ĥ = h_{t−1}·U + b[1]
+            np.add(xw[t, :, :2 * H], hw[:, :2 * H], out=zr[t])
+            _sigmoid(zr[t], out=zr[t])  # [z | r] = σ(x̂_zr + ĥ_zr)
             z, r = zr[t, :, :H], zr[t, :, H:]
             hn[t] = hw[:, 2 * H:]
-            n[t] = np.tanh(xw[t, :, 2 * H:] + r * hn[t])
-            new = n[t] + z * (h - n[t])  # (1 − z)·n + z·h
-            states[t + 1] = new if m is None else np.where(m[t], new, h)
+            np.multiply(r, hn[t], out=nt)
+            nt += xw[t, :, 2 * H:]
+            np.tanh(nt, out=nt)  # n = tanh(x̂_n + r ⊙ ĥ_n)
+            np.subtract(h, nt, out=new)
+            new *= z
+            new += nt  # h_t = n + z ⊙ (h_{t−1} − n) = (1 − z) ⊙ n + z ⊙ h_{t−1}
+            if m is not None:
+                np.copyto(new, h, where=~m[t])  # masked step: h_t = h_{t−1}
         self._xt, self._m, self._zr, self._n, self._hn, self._states, self._T = xt, m, zr, n, hn, states, T
         return self._output(states, mask if m is not None else None)
 
@@ -269,23 +278,43 @@ class GRU(_Recurrent):
         U = self.params["recurrent_kernel"]
         H, F, T, m = self.units, self.in_dim, self._T, self._m
         B = self._states.shape[1]
-        dxw = np.empty((T, B, 3 * H), dtype=self._n.dtype)  # dx̂_t
-        dhw = np.empty_like(dxw)  # dĥ_t
-        g = np.zeros((B, H), dtype=self._n.dtype)  # dL/dh_t
+        dtype = self._n.dtype
+        dxw = np.empty((T, B, 3 * H), dtype=dtype)  # dx̂_t = [dâ_z | dâ_r | dâ_n]
+        dhw = np.empty_like(dxw)  # dĥ_t = [dâ_z | dâ_r | dâ_n ⊙ r]
+        g = np.zeros((B, H), dtype=dtype)  # g_t = dL/dh_t
+        gc = np.empty_like(g)  # the part of g_t that enters the cell (all of it at a real step)
+        one_minus = np.empty_like(g)
         for t in range(T - 1, -1, -1):
             up = self._upstream(dy, t)
             if up is not None:
-                g = g + up
-            gc = g if m is None else np.where(m[t], g, 0.0)  # the gradient that enters the cell at step t
-            z, r, n, hn, h_prev = self._zr[t, :, :H], self._zr[t, :, H:], self._n[t], self._hn[t], self._states[t]
-            dan = gc * (1.0 - z) * (1.0 - n * n)  # dâ_n: through (1 − z)·n, then tanh
-            dxw[t, :, :H] = gc * (h_prev - n) * z * (1.0 - z)  # dâ_z
-            dxw[t, :, H:2 * H] = dan * hn * r * (1.0 - r)  # dâ_r
-            dxw[t, :, 2 * H:] = dan
+                g += up
+            if m is None:
+                gc[...] = g
+            else:
+                np.multiply(g, m[t], out=gc)  # masked step: nothing enters the cell
+            z, r, nt, hp = self._zr[t, :, :H], self._zr[t, :, H:], self._n[t], self._states[t]
+            daz, dar, dan = dxw[t, :, :H], dxw[t, :, H:2 * H], dxw[t, :, 2 * H:]
+            np.subtract(1.0, z, out=one_minus)
+            np.multiply(nt, nt, out=dan)
+            np.subtract(1.0, dan, out=dan)
+            dan *= one_minus
+            dan *= gc  # dâ_n = g ⊙ (1 − z) ⊙ (1 − n²)
+            np.subtract(hp, nt, out=daz)
+            daz *= gc
+            daz *= z
+            daz *= one_minus  # dâ_z = g ⊙ (h_{t−1} − n) ⊙ z(1 − z)
+            np.multiply(dan, self._hn[t], out=dar)
+            dar *= r
+            np.subtract(1.0, r, out=one_minus)
+            dar *= one_minus  # dâ_r = dâ_n ⊙ ĥ_n ⊙ r(1 − r)
             dhw[t, :, :2 * H] = dxw[t, :, :2 * H]
             np.multiply(dan, r, out=dhw[t, :, 2 * H:])  # the reset gate scaled ĥ_n
-            g_prev = gc * z + dhw[t] @ U.T  # direct path + through the three gates
-            g = g_prev if m is None else g_prev + np.where(m[t], 0.0, g)  # masked: the copy carries g
+            g_prev = dhw[t] @ U.T  # through the three gates
+            gc *= z
+            g_prev += gc  # + the direct path g ⊙ z
+            if m is not None:
+                np.add(g_prev, g, out=g_prev, where=~m[t])  # masked step: the copy h_t = h_{t−1} carries g
+            g = g_prev
         dxw2, dhw2 = dxw.reshape(-1, 3 * H), dhw.reshape(-1, 3 * H)
         np.matmul(self._xt.reshape(-1, F).T, dxw2, out=self.grads["kernel"])  # Σ_t x_tᵀ·dx̂_t
         np.matmul(self._states[:-1].reshape(-1, H).T, dhw2, out=self.grads["recurrent_kernel"])  # Σ_t h_{t−1}ᵀ·dĥ_t

@@ -208,3 +208,12 @@ def test_keras_names_and_shapes():
     layer = GRU(7)
     layer.build((None, 5, 3))
     assert [p.shape for p in layer.get_weights()] == [(3, 21), (7, 21), (2, 21)]  # Keras' reset_after layout
+
+
+def test_calling_a_layer_with_a_mask_builds_it_first():
+    x = np.random.default_rng(6).standard_normal((2, 3, 4))
+    mask = np.array([[False, True, True], [True, True, True]])
+    y = GRU(5)(x, mask=mask)
+    assert y.shape == (2, 5)
+    with pytest.raises(TypeError, match=r"Layer 'dense.*' \(Dense\) does not accept a mask"):
+        Dense(2)(x[:, 0], mask=mask)

@@ -85,12 +85,16 @@ class Layer:
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
 
-    def __call__(self, x, training=False):
-        """Build on first use (from ``x``'s shape and float dtype), then ``forward``."""
+    def __call__(self, x, training=False, mask=None):
+        """Build on first use (from ``x``'s shape and float dtype), then ``forward`` (with ``mask`` if given)."""
         if not self.built:
             x = np.asarray(x)
             dtype = x.dtype if x.dtype.kind == "f" else np.float32
             self.build(x.shape, rng=None, dtype=dtype)
+        if mask is not None:
+            if not self.supports_masking:
+                raise TypeError(f"Layer {self.name!r} ({type(self).__name__}) does not accept a mask.")
+            return self.forward(x, training=training, mask=mask)
         return self.forward(x, training=training)
 
     # -- the two passes ------------------------------------------------------------------------

@@ -159,3 +159,19 @@ def test_from_logits_must_be_a_bool():
 def test_unknown_loss_name_suggests_the_closest():
     with pytest.raises(ValueError, match="Unknown loss 'binary_crossentopy'; did you mean 'binary_crossentropy'"):
         losses.get("binary_crossentopy")
+
+@pytest.mark.parametrize("batch, n_items", [(1, 2000), (2, 1000)])
+def test_full_softmax_over_a_catalogue(batch, n_items):
+    """Next-item models score the whole catalogue: softmax cross-entropy over thousands of classes.
+
+    With logits spread like a trained model's (a few items far above the rest), the gradient is still
+    softmax − onehot over N, entry by entry, in float64.
+    """
+    rng = np.random.default_rng(n_items)
+    logits = rng.standard_normal((batch, n_items)) * 3.0
+    labels = rng.integers(0, n_items, batch)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    assert check_loss(loss, labels, logits) <= TOLERANCE
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    assert np.isclose(loss(labels, logits), -np.mean(np.log(p[np.arange(batch), labels])))

@@ -10,6 +10,7 @@ Every model shares one shape (``Recommender``): ``fit(...)``, ``predict(user_ids
 ``MatrixFactorization``     r̂ = μ + b_u + b_i + p_u·q_i, MSE + L2                   (ratings)
 ``NeuMF``                   GMF ⊕ MLP towers → sigmoid, BCE on sampled negatives   (implicit feedback)
 ``FactorizationMachine``    pairwise feature interactions for click prediction     (ads, CTR)
+``SessionMLP/CNN/GRU``      the last items → MLP / 1-D CNN / GRU → every item      (next item, 序列推荐)
 ==========================  ======================================================================
 """
 
@@ -19,6 +20,9 @@ from .ctr import FactorizationMachine, click_mlp
 from .evaluation import evaluate_ranking, evaluate_ratings
 from .mf import MatrixFactorization
 from .neumf import NeuMF
+from .sequential import SequenceRecommender
+from .session import SessionCNN, SessionGRU, SessionMLP
 
 __all__ = ["Recommender", "GlobalMean", "BiasBaseline", "MostPopular", "MatrixFactorization", "NeuMF",
-           "FactorizationMachine", "click_mlp", "evaluate_ranking", "evaluate_ratings"]
+           "FactorizationMachine", "click_mlp", "evaluate_ranking", "evaluate_ratings", "SequenceRecommender",
+           "SessionMLP", "SessionCNN", "SessionGRU"]

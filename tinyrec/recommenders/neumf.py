@@ -66,6 +66,9 @@ class NeuMF(NeuralRecommender):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         if not isinstance(n_factors, (int, np.integer)) or isinstance(n_factors, bool) or n_factors < 1:
             raise ValueError(f"NeuMF: n_factors must be a positive integer; got {n_factors!r}.")
+        if isinstance(mlp_layers, (str, bytes)) or not hasattr(mlp_layers, "__iter__"):
+            raise TypeError(f"NeuMF: mlp_layers must be a sequence of layer widths (d, d1, ..., dL); "
+                            f"got {mlp_layers!r}.")
         mlp_layers = tuple(mlp_layers)
         if (not mlp_layers or any(not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1
                                   for w in mlp_layers) or mlp_layers[0] % 2):

@@ -10,15 +10,24 @@ Every model shares one shape (``Recommender``): ``fit(...)``, ``predict(user_ids
 ``MatrixFactorization``     r̂ = μ + b_u + b_i + p_u·q_i, MSE + L2                   (ratings)
 ``NeuMF``                   GMF ⊕ MLP towers → sigmoid, BCE on sampled negatives   (implicit feedback)
 ``FactorizationMachine``    pairwise feature interactions for click prediction     (ads, CTR)
+``SequencePopularity``      next item = most played next items                     (sequences)
+``MarkovChain``             next item ∝ P(b | last item a), popularity backoff      (sequences)
 ==========================  ======================================================================
+
+Sequence models (``SequenceRecommender``) take each user's items in time order instead of user ids:
+``fit(sequences)``, ``score_next(histories)``, ``recommend(histories, k)``; ``evaluate_next_item`` ranks
+each user's next item against the whole catalogue.
 """
 
 from .base import Recommender
 from .baselines import BiasBaseline, GlobalMean, MostPopular
 from .ctr import FactorizationMachine, click_mlp
-from .evaluation import evaluate_ranking, evaluate_ratings
+from .evaluation import evaluate_next_item, evaluate_ranking, evaluate_ratings, full_ranking_metrics
+from .markov import MarkovChain, SequencePopularity
 from .mf import MatrixFactorization
 from .neumf import NeuMF
+from .sequential import SequenceRecommender
 
 __all__ = ["Recommender", "GlobalMean", "BiasBaseline", "MostPopular", "MatrixFactorization", "NeuMF",
-           "FactorizationMachine", "click_mlp", "evaluate_ranking", "evaluate_ratings"]
+           "FactorizationMachine", "click_mlp", "evaluate_ranking", "evaluate_ratings",
+           "SequenceRecommender", "SequencePopularity", "MarkovChain", "evaluate_next_item", "full_ranking_metrics"]

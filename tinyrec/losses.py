@@ -343,8 +343,9 @@ class BPRLoss(Loss):
     towards probability 1 and every negative towards 0. BPR is BCE with target 1 on the difference ``x``.
 
     ``forward(y_true, y_pred)``: ``y_pred (N, 2)`` — column 0 ``s_ui`` (the positive), column 1 ``s_uj``
-    (the negative). ``y_true`` carries no information for a pairwise loss (column 0 is preferred by
-    construction); it only has to have ``N`` rows (e.g. ``np.ones(N)``). ``backward() -> (N, 2)``.
+    (the negative). ``y_true`` is ``(N, 2)`` rows ``[1, 0]`` (or ``(N,)``): a pairwise loss has no
+    labels to learn from — column 0 is preferred by construction — so only its length is checked.
+    ``backward() -> (N, 2)``.
     """
 
     name = "bpr"

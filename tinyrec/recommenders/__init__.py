@@ -10,6 +10,8 @@ Every model shares one shape (``Recommender``): ``fit(...)``, ``predict(user_ids
 ``MatrixFactorization``     r̂ = μ + b_u + b_i + p_u·q_i, MSE + L2                   (ratings)
 ``NeuMF``                   GMF ⊕ MLP towers → sigmoid, BCE on sampled negatives   (implicit feedback)
 ``FactorizationMachine``    pairwise feature interactions for click prediction     (ads, CTR)
+``TwoTower``                user tower · item tower, in-batch softmax + log-Q        (retrieval, 召回)
+``BPRMatrixFactorization``  p_u·q_i + b_i, BPR on sampled negatives                (retrieval, 召回)
 ``SequencePopularity``      next item = most played next items                     (sequences)
 ``MarkovChain``             next item ∝ P(b | last item a), popularity backoff      (sequences)
 ==========================  ======================================================================
@@ -26,8 +28,10 @@ from .evaluation import evaluate_next_item, evaluate_ranking, evaluate_ratings, 
 from .markov import MarkovChain, SequencePopularity
 from .mf import MatrixFactorization
 from .neumf import NeuMF
+from .retrieval import BPRMatrixFactorization, TwoTower
 from .sequential import SequenceRecommender
 
 __all__ = ["Recommender", "GlobalMean", "BiasBaseline", "MostPopular", "MatrixFactorization", "NeuMF",
            "FactorizationMachine", "click_mlp", "evaluate_ranking", "evaluate_ratings",
-           "SequenceRecommender", "SequencePopularity", "MarkovChain", "evaluate_next_item", "full_ranking_metrics"]
+           "TwoTower", "BPRMatrixFactorization", "SequenceRecommender", "SequencePopularity", "MarkovChain",
+           "evaluate_next_item", "full_ranking_metrics"]

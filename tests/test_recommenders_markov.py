@@ -36,9 +36,9 @@ def test_is_a_sequence_recommender_and_fit_returns_self():
 def test_popularity_counts_next_items():
     model = SequencePopularity(N_ITEMS).fit(SEQS)
     # positions > 0: [1, 2], [1, 0], [2, 1] → item 0 once, 1 three times, 2 twice
-    assert model.counts_.tolist() == [1, 3, 2, 0, 0]
+    assert model.item_counts.tolist() == [1, 3, 2, 0, 0]
     scores = model.score_next([np.array([4]), np.array([], dtype=np.int64)])
-    assert scores.shape == (2, N_ITEMS) and np.all(scores == model.counts_)
+    assert scores.shape == (2, N_ITEMS) and np.all(scores == model.item_counts)
     items, _ = model.recommend([np.array([4])], k=3)
     assert items.tolist() == [[1, 2, 0]]
 

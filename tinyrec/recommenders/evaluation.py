@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
 from ..interactions import sample_negatives
 from ..metrics import hit_rate_from_ranks, mean_absolute_error, ndcg_from_ranks, rank_among, rmse
 from .base import check_ids
@@ -138,7 +139,8 @@ def evaluate_next_item(model, histories, targets, k=10, batch_size=1024):
         raise ValueError(f"{owner}: {len(histories)} histories but {len(targets)} targets.")
     if len(targets) == 0:
         raise ValueError(f"{owner}: no test sequences (0 targets).")
-    k = int(k)
+    k = _checks.positive_int(owner, "k", k)
+    batch_size = _checks.positive_int(owner, "batch_size", batch_size)
     totals = {"hit_rate": 0.0, "ndcg": 0.0, "mrr": 0.0}
     for s in range(0, len(targets), batch_size):  # means of batch means, weighted by batch size
         part = full_ranking_metrics(model.score_next(list(histories[s:s + batch_size])), targets[s:s + batch_size], k)

@@ -54,14 +54,15 @@ class SequencePopularity(SequenceRecommender):
     """Most played next items: ``score(i) = c_i`` for every history (see the module docstring).
 
     Shapes: ``histories`` (n sequences) → scores ``(n, n_items)`` (the same row for everyone).
+    Fitted state: ``item_counts (n_items,)`` = ``c``.
     """
 
     def _fit(self, sequences):
         counts = _next_item_counts(sequences, self.n_items)
-        self.counts_ = counts
+        self.item_counts = counts
 
     def _score(self, histories):
-        return np.broadcast_to(self.counts_, (len(histories), self.n_items)).copy()
+        return np.broadcast_to(self.item_counts, (len(histories), self.n_items)).copy()
 
 
 class MarkovChain(SequenceRecommender):

@@ -51,7 +51,7 @@ def test_evaluate_next_item_errors():
         evaluate_next_item(model, [np.array([0]), np.array([1])], [1])
     with pytest.raises(ValueError, match="targets contains id 5"):
         evaluate_next_item(model, [np.array([0])], [5])
-    with pytest.raises(TypeError, match="evaluate_next_item: k must be an integer"):
+    with pytest.raises(TypeError, match="evaluate_next_item: k must be a positive integer"):
         evaluate_next_item(model, [np.array([0])], [1], k=2.5)
     with pytest.raises(ValueError, match="scores contain NaN"):
         full_ranking_metrics(np.array([[np.nan, 1.0]]), [1])

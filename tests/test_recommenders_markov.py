@@ -93,3 +93,15 @@ def test_errors_name_the_model_and_argument():
         MarkovChain(5).fit([np.array([1]), np.array([9])])
     with pytest.raises(TypeError, match="sequences must be a list"):
         MarkovChain(5).fit("0 1 2")
+
+
+@pytest.mark.parametrize("cls", [MarkovChain, SequencePopularity])
+def test_saved_and_loaded_models_score_the_same(cls, tmp_path):
+    from tinyrec.models import load_model
+
+    model = cls(N_ITEMS).fit(SEQS)
+    model.save(tmp_path / "m.tinyrec")
+    loaded = load_model(tmp_path / "m.tinyrec")
+    assert type(loaded) is cls
+    histories = [np.array([0]), np.array([2, 1]), np.array([], dtype=np.int64), np.array([4])]
+    np.testing.assert_array_equal(loaded.score_next(histories), model.score_next(histories))

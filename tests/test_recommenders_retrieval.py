@@ -92,7 +92,7 @@ def test_two_tower_fit_returns_self_and_learns(products):
 
 
 def test_two_tower_errors():
-    with pytest.raises(ValueError, match="TwoTower: tower_units must be an integer in"):
+    with pytest.raises(ValueError, match="TwoTower: tower_units must be a positive integer"):
         TwoTower(3, 4, tower_units=(4, 0))
     with pytest.raises(TypeError, match="TwoTower: log_q_correction must be True or False"):
         TwoTower(3, 4, log_q_correction="yes")
@@ -146,5 +146,23 @@ def test_bpr_errors():
     m = BPRMatrixFactorization(3, 4)
     with pytest.raises(ValueError, match="equal lengths"):
         m._check_inputs(([0, 1], [1, 2], [3]), "fit")
-    with pytest.raises(ValueError, match="BPRMatrixFactorization: n_factors must be an integer in"):
+    with pytest.raises(ValueError, match="BPRMatrixFactorization: n_factors must be a positive integer"):
         BPRMatrixFactorization(3, 4, n_factors=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TwoTower(5, 7, embedding_dim=3, tower_units=(4, 2), seed=1).fit(USERS, ITEMS, epochs=2, batch_size=4,
+                                                                          verbose=0),
+    lambda: BPRMatrixFactorization(5, 7, n_factors=3, seed=1).fit(USERS, ITEMS, epochs=2, verbose=0),
+], ids=["TwoTower", "BPRMatrixFactorization"])
+def test_saved_and_loaded_models_recommend_the_same(make, tmp_path):
+    from tinyrec.models import load_model
+
+    model = make()
+    model.save(tmp_path / "m.tinyrec")
+    loaded = load_model(tmp_path / "m.tinyrec")
+    assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.predict(USERS, ITEMS), model.predict(USERS, ITEMS))
+    for a, b in zip(loaded.recommend(np.arange(5), k=3), model.recommend(np.arange(5), k=3)):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.fit(USERS, ITEMS, epochs=1, verbose=0) is loaded  # the reloaded loss trains on

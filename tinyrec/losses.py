@@ -294,7 +294,9 @@ class InBatchSoftmax(Loss):
 
     name = "in_batch_softmax"
 
-    def __init__(self, log_q=None, remove_accidental_hits=True):
+    def __init__(self, log_q=None, remove_accidental_hits=True, from_logits=True):
+        if not from_logits:
+            raise ValueError(f"{self.name}: works on scores (logits) only; from_logits must be True.")
         super().__init__(from_logits=True)
         if log_q is not None:
             log_q = np.asarray(log_q, dtype=np.float64)
@@ -369,7 +371,9 @@ class BPRLoss(Loss):
 
     name = "bpr"
 
-    def __init__(self):
+    def __init__(self, from_logits=True):
+        if not from_logits:
+            raise ValueError(f"{self.name}: works on scores only; from_logits must be True.")
         super().__init__(from_logits=True)
 
     def check_targets(self, y_true, output_shape):

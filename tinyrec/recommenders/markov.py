@@ -64,6 +64,21 @@ class SequencePopularity(SequenceRecommender):
     def _score(self, histories):
         return np.broadcast_to(self.item_counts, (len(histories), self.n_items)).copy()
 
+    # -- whole-model saving (tinyrec.saving) ---------------------------------------------------
+    def get_config(self):
+        return {"n_items": self.n_items}
+
+    def _fitted_state(self):
+        return {"fitted": self.fitted}, ({"item_counts": self.item_counts} if self.fitted else {})
+
+    def _set_fitted_state(self, scalars, arrays):
+        self.fitted = bool(scalars.get("fitted", False))
+        if self.fitted:
+            counts = np.asarray(arrays["item_counts"], dtype=np.float64)
+            if counts.shape != (self.n_items,) or counts.min() < 0:
+                raise ValueError("SequencePopularity: the saved item_counts are inconsistent.")
+            self.item_counts = counts
+
 
 class MarkovChain(SequenceRecommender):
     """First-order Markov chain with popularity backoff: ``P(b | a) = (C[a,b] + α p_b) / (C[a,·] + α)``.
@@ -111,6 +126,33 @@ class MarkovChain(SequenceRecommender):
         out[seen] /= total[seen, None]
         out[~seen] = self.popularity  # α = 0 and a never followed by anything: back off completely
         return out
+
+    # -- whole-model saving (tinyrec.saving) ---------------------------------------------------
+    _STATE = ("indptr", "next_items", "counts", "row_totals", "popularity")
+
+    def get_config(self):
+        return {"n_items": self.n_items, "smoothing": self.smoothing}
+
+    def _fitted_state(self):
+        arrays = {key: getattr(self, key) for key in self._STATE} if self.fitted else {}
+        return {"fitted": self.fitted}, arrays
+
+    def _set_fitted_state(self, scalars, arrays):
+        self.fitted = bool(scalars.get("fitted", False))
+        if not self.fitted:
+            return
+        indptr = np.asarray(arrays["indptr"], dtype=np.int64)
+        next_items = np.asarray(arrays["next_items"], dtype=np.int64)
+        counts = np.asarray(arrays["counts"], dtype=np.float64)
+        n = self.n_items
+        if (indptr.shape != (n + 1,) or indptr[0] != 0 or indptr[-1] != len(next_items)
+                or np.any(np.diff(indptr) < 0) or counts.shape != next_items.shape
+                or (len(next_items) and (next_items.min() < 0 or next_items.max() >= n))
+                or np.shape(arrays["row_totals"]) != (n,) or np.shape(arrays["popularity"]) != (n,)):
+            raise ValueError("MarkovChain: the saved transition table is inconsistent.")
+        self.indptr, self.next_items, self.counts = indptr, next_items, counts
+        self.row_totals = np.asarray(arrays["row_totals"], dtype=np.float64)
+        self.popularity = np.asarray(arrays["popularity"], dtype=np.float64)
 
     def _score(self, histories):
         has_last = np.array([len(h) > 0 for h in histories])

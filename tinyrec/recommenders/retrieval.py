@@ -36,8 +36,8 @@ from .. import _checks
 from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
 from ..losses import BPRLoss, InBatchSoftmax
-from ..optimizers import Adam
-from .base import Recommender, check_ids
+from ..models import Model
+from .base import NeuralRecommender, check_ids
 
 
 def _normal_init(std):
@@ -51,7 +51,7 @@ def _check_units(owner, units):
     return units
 
 
-class TwoTower(Recommender):
+class TwoTower(NeuralRecommender):
     """Two towers and a dot product, trained with the in-batch softmax (see the module docstring).
 
     Shapes: ``user_ids, item_ids (B,)`` → ``forward`` returns the in-batch logits ``(B, B)``,
@@ -78,8 +78,9 @@ class TwoTower(Recommender):
         self.embedding_dim = _checks.positive_int(owner, "embedding_dim", embedding_dim)
         self.tower_units = _check_units(owner, tower_units)
         self.log_q_correction = _checks.flag(owner, "log_q_correction", log_q_correction)
-        init = _normal_init(_checks.positive(owner, "init_std", init_std))
-        l2 = _checks.non_negative(owner, "l2", l2)
+        self.init_std = _checks.positive(owner, "init_std", init_std)
+        self.l2 = l2 = _checks.non_negative(owner, "l2", l2)
+        init = _normal_init(self.init_std)
         self.user_embedding = Embedding(n_users, self.embedding_dim, init, l2=l2, name="user_embedding")
         self.item_embedding = Embedding(n_items, self.embedding_dim, init, l2=l2, name="item_embedding")
         self._build_layers([self.user_embedding, self.item_embedding])
@@ -101,6 +102,10 @@ class TwoTower(Recommender):
         return layers
 
     # -- the two passes ------------------------------------------------------------------------
+    #: A batch's loss couples its rows (each row's softmax runs over the batch's items), so the training
+    #: loop must score it batch by batch instead of once over the epoch's concatenated outputs.
+    _loss_couples_rows = True
+
     def output_shape_for(self, n):
         return (n,)  # the targets are the batch's item ids, one per row (see InBatchSoftmax)
 
@@ -140,10 +145,12 @@ class TwoTower(Recommender):
             f"{self.name}.item_vectors", "item_ids", item_ids, self.n_items)
         return self._run(self.item_tower, self.item_embedding.params["embeddings"][items])
 
+    def _predict_pairs(self, users, items):
+        return np.sum(self.user_vectors(users) * self.item_vectors(items), axis=1)
+
     def predict(self, user_ids, item_ids, batch_size=None, verbose=0):
         """``s(u, i) = f(u) · g(i)`` for the pairs ``(user_ids[n], item_ids[n])``: ``(n,)``."""
-        users, items = self._check_inputs((user_ids, item_ids), "predict")
-        return np.sum(self.user_vectors(users) * self.item_vectors(items), axis=1)
+        return self._predict_pairs(*self._check_inputs((user_ids, item_ids), "predict"))
 
     def score_items(self, user_ids):
         """Every item for each user: ``f(users) · g(all items)ᵀ``, ``(len(user_ids), n_items)``."""
@@ -165,20 +172,19 @@ class TwoTower(Recommender):
         pairs given here. The ``History`` is in ``self.history`` (``loss`` per epoch).
         """
         users, items = self._check_inputs((user_ids, item_ids), "fit")
-        self._remember_seen(users, items)
         log_q = self.item_log_q(items) if self.log_q_correction else None
-        if not self.compiled or optimizer is not None:
-            self.compile(optimizer=optimizer or Adam(learning_rate), loss=InBatchSoftmax(log_q=log_q))
-        else:
-            self.loss.log_q = log_q
-            self._setup_fusion()
+        self._compile_for_fit(optimizer, learning_rate, loss=InBatchSoftmax(log_q=log_q))
+        self.loss.log_q = self._train_loss.log_q = log_q  # a later fit (or a loaded model) gets this data's q
         # The targets are the item ids themselves: InBatchSoftmax reads log q and the duplicates from them.
-        super().fit((users, items), items, batch_size=batch_size, epochs=epochs,
-                                     verbose=verbose, callbacks=callbacks, shuffle=shuffle)
-        return self
+        return self._fit_pairs(users, items, items, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                               callbacks=callbacks, shuffle=shuffle)
+
+    def get_config(self):
+        return {**super().get_config(), "embedding_dim": self.embedding_dim, "tower_units": list(self.tower_units),
+                "log_q_correction": self.log_q_correction, "l2": self.l2, "init_std": self.init_std}
 
 
-class BPRMatrixFactorization(Recommender):
+class BPRMatrixFactorization(NeuralRecommender):
     """Matrix factorisation trained with BPR on sampled negatives: ``s_ui = p_u · q_i + b_i``.
 
     Shapes: ``forward((users, pos_items, neg_items))``, each ``(N,)`` → ``(N, 2)`` = ``[s_ui, s_uj]``;
@@ -196,12 +202,13 @@ class BPRMatrixFactorization(Recommender):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         owner = "BPRMatrixFactorization"
         self.n_factors = _checks.positive_int(owner, "n_factors", n_factors)
-        init = _normal_init(_checks.positive(owner, "init_std", init_std))
-        self.user_factors = Embedding(n_users, self.n_factors, init, l2=_checks.non_negative(owner, "l2", l2),
-                                      name="user_factors")
-        self.item_factors = Embedding(n_items, self.n_factors, init, l2=l2, name="item_factors")
-        self.item_bias = Embedding(n_items, 1, "zeros", l2=_checks.non_negative(owner, "l2_bias", l2_bias),
-                                   name="item_bias")
+        self.init_std = _checks.positive(owner, "init_std", init_std)
+        self.l2 = _checks.non_negative(owner, "l2", l2)
+        self.l2_bias = _checks.non_negative(owner, "l2_bias", l2_bias)
+        init = _normal_init(self.init_std)
+        self.user_factors = Embedding(n_users, self.n_factors, init, l2=self.l2, name="user_factors")
+        self.item_factors = Embedding(n_items, self.n_factors, init, l2=self.l2, name="item_factors")
+        self.item_bias = Embedding(n_items, 1, "zeros", l2=self.l2_bias, name="item_bias")
         self._build_layers([self.user_factors, self.item_factors, self.item_bias])
         self._sampler = None
 
@@ -239,11 +246,13 @@ class BPRMatrixFactorization(Recommender):
         self.item_factors.backward(np.concatenate([g_pos * self._p, g_neg * self._p]))
         self.item_bias.backward(np.concatenate([g_pos, g_neg]))
 
-    def predict(self, user_ids, item_ids, batch_size=None, verbose=0):
-        """``s_ui = p_u · q_i + b_i`` for each pair: ``(n,)``."""
-        users, items = self._check_inputs((user_ids, item_ids), "predict")
+    def _predict_pairs(self, users, items):
         P, Q = self.user_factors.params["embeddings"], self.item_factors.params["embeddings"]
         return np.sum(P[users] * Q[items], axis=1) + self.item_bias.params["embeddings"][items, 0]
+
+    def predict(self, user_ids, item_ids, batch_size=None, verbose=0):
+        """``s_ui = p_u · q_i + b_i`` for each pair: ``(n,)``."""
+        return self._predict_pairs(*self._check_inputs((user_ids, item_ids), "predict"))
 
     def score_items(self, user_ids):
         """``P[users] · Qᵀ + bᵀ``: ``(len(user_ids), n_items)``."""
@@ -268,16 +277,19 @@ class BPRMatrixFactorization(Recommender):
         ``u`` never interacted with (``tinyrec.interactions.sample_negatives``), fresh every epoch.
         """
         users, items = self._check_inputs((user_ids, item_ids), "fit")
-        self._remember_seen(users, items)
         rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
         self._sampler = {"users": users, "items": items, "rng": rng}
         try:
             neg = sample_negatives(users, self.n_items, 1, users, items, seed=rng)[:, 0]
-            if not self.compiled or optimizer is not None:
-                self.compile(optimizer=optimizer or Adam(learning_rate), loss=BPRLoss())
+            self._compile_for_fit(optimizer, learning_rate, loss=BPRLoss())
+            self._remember_seen(users, items)
             labels = np.tile([1.0, 0.0], (len(users), 1))  # "positive above negative"; BPRLoss needs no more
-            super().fit((users, items, neg), labels, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, shuffle=shuffle)
+            Model.fit(self, (users, items, neg), labels, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                      callbacks=callbacks, shuffle=shuffle)
         finally:
             self._sampler = None
         return self
+
+    def get_config(self):
+        return {**super().get_config(), "n_factors": self.n_factors, "l2": self.l2, "l2_bias": self.l2_bias,
+                "init_std": self.init_std}

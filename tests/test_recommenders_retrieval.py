@@ -166,3 +166,15 @@ def test_saved_and_loaded_models_recommend_the_same(make, tmp_path):
     for a, b in zip(loaded.recommend(np.arange(5), k=3), model.recommend(np.arange(5), k=3)):
         np.testing.assert_array_equal(a, b)
     assert loaded.fit(USERS, ITEMS, epochs=1, verbose=0) is loaded  # the reloaded loss trains on
+
+
+def test_two_tower_epoch_loss_is_the_mean_of_its_batch_losses():
+    """The in-batch loss couples a batch's rows, so the epoch's loss must be averaged batch by batch."""
+    from tinyrec.optimizers import SGD
+
+    m = TwoTower(5, 7, embedding_dim=3, seed=4, dtype="float64", log_q_correction=False)
+    m.fit(USERS, ITEMS, epochs=1, batch_size=3, shuffle=False, optimizer=SGD(learning_rate=1e-300), verbose=0)
+    loss = InBatchSoftmax()
+    expected = sum(len(ITEMS[rows]) * loss(ITEMS[rows], m.forward((USERS[rows], ITEMS[rows])))
+                   for rows in (slice(0, 3), slice(3, 6), slice(6, 8))) / 8
+    assert m.history.history["loss"][0] == pytest.approx(expected, rel=1e-12)

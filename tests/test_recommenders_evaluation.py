@@ -55,3 +55,9 @@ def test_evaluate_next_item_errors():
         evaluate_next_item(model, [np.array([0])], [1], k=2.5)
     with pytest.raises(ValueError, match="scores contain NaN"):
         full_ranking_metrics(np.array([[np.nan, 1.0]]), [1])
+    with pytest.raises(ValueError, match="full_ranking_metrics: scores must be real numbers"):
+        full_ranking_metrics(np.array([[1j, 1.0]]), [1])
+    with pytest.raises(ValueError, match="full_ranking_metrics: scores must be a rectangular"):
+        full_ranking_metrics([[0.5, 1.0], [1.0]], [1, 0])
+    with pytest.raises(ValueError, match="full_ranking_metrics: scores must be a non-empty 2-D"):
+        full_ranking_metrics(np.ones(3), [1])

@@ -87,7 +87,13 @@ def full_ranking_metrics(scores, targets, k=10):
     ``rank = #{j ≠ t : s_j ≥ s_t}``; MRR = ``mean 1 / (rank + 1)``.
     """
     owner = "full_ranking_metrics"
-    scores = np.asarray(scores, dtype=np.float64)
+    try:
+        raw = np.asarray(scores)
+    except ValueError as err:  # ragged rows
+        raise ValueError(f"{owner}: scores must be a rectangular 2-D array (n, n_items); {err}") from None
+    if raw.dtype.kind not in "biuf":  # strings, objects, complex: nothing NumPy should cast silently
+        raise ValueError(f"{owner}: scores must be real numbers; got dtype {raw.dtype}.")
+    scores = raw.astype(np.float64)  # −inf is allowed (an item that must never be recommended)
     if scores.ndim != 2 or scores.shape[0] == 0:
         raise ValueError(f"{owner}: scores must be a non-empty 2-D array (n, n_items); got shape {scores.shape}.")
     if np.isnan(scores).any():

@@ -91,6 +91,8 @@ class _EpochOutputs:
 
     @staticmethod
     def fits(model, n):
+        if getattr(model, "_loss_couples_rows", False):  # e.g. an in-batch softmax: scored batch by batch
+            return False
         return n * int(np.prod(model.output_shape_for(1)[1:])) <= _EpochOutputs.KEEP_LIMIT
 
     def __init__(self, model, keep, guard=True):

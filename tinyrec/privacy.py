@@ -140,13 +140,15 @@ def rdp_to_epsilon(rdp, orders, delta, conversion="improved"):
         raise ValueError(f"{owner}: rdp must have one value per order ({len(orders)}); got shape {rdp.shape}.")
     if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not 0 < delta < 1:
         raise ValueError(f"{owner}: delta must be a number in (0, 1); got {delta!r}.")
+    if conversion not in ("improved", "classic"):
+        raise ValueError(f"{owner}: conversion must be 'improved' or 'classic'; got {conversion!r}.")
+    if np.all(rdp == 0):
+        return 0.0, orders[0]  # nothing released depends on the data (q = 0 or no steps): (0, 0)-DP
     a = np.asarray(orders, dtype=np.float64)
     if conversion == "classic":
         eps = rdp + math.log(1 / delta) / (a - 1)
-    elif conversion == "improved":
-        eps = rdp + np.log((a - 1) / a) - (math.log(delta) + np.log(a)) / (a - 1)
     else:
-        raise ValueError(f"{owner}: conversion must be 'improved' or 'classic'; got {conversion!r}.")
+        eps = rdp + np.log((a - 1) / a) - (math.log(delta) + np.log(a)) / (a - 1)
     best = int(np.argmin(eps))
     return max(float(eps[best]), 0.0), orders[best]
 

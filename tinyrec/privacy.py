@@ -60,6 +60,7 @@ import numpy as np
 from ._checks import as_rng
 from .callbacks import History
 from .layers import Dense, Embedding
+from .sparse import SparseGradient
 
 __all__ = ["DEFAULT_ORDERS", "rdp_subsampled_gaussian", "rdp_to_epsilon", "epsilon", "privacy_spent",
            "per_example_gradients", "per_example_norms", "dp_step", "dp_fit"]
@@ -363,8 +364,9 @@ def dp_step(model, x, y, l2_norm_clip, noise_multiplier, expected_batch_size, rn
                 if layer.use_bias:
                     sums[id(layer.params["bias"])] = g.sum(axis=0)
             else:
+                rows = SparseGradient.from_rows(a, g)  # repeated ids add up
                 table = np.zeros(layer.params["embeddings"].shape)
-                np.add.at(table, a, g)  # repeated ids add up
+                table[rows.indices] = rows.values
                 sums[id(layer.params["embeddings"])] = table
     pairs = []
     std = noise_multiplier * l2_norm_clip

@@ -94,11 +94,13 @@ def _check_orders(owner, orders):
     return [int(a) for a in arr]
 
 
-def _log_a(q, sigma, alpha):
-    """``log A_α`` for one integer ``α``: a log-sum-exp over the ``α + 1`` binomial terms."""
+def _log_a(q, sigma, alpha, log_factorial):
+    """``log A_α`` for one integer ``α``: a log-sum-exp over the ``α + 1`` binomial terms.
+
+    ``log_factorial[m] = log m!`` (a table), so ``log C(α, k) = log α! − log k! − log (α−k)!``.
+    """
     k = np.arange(alpha + 1, dtype=np.float64)
-    log_binom = np.array([math.lgamma(alpha + 1) - math.lgamma(j + 1) - math.lgamma(alpha - j + 1)
-                          for j in range(alpha + 1)])
+    log_binom = log_factorial[alpha] - log_factorial[: alpha + 1] - log_factorial[alpha::-1]
     terms = log_binom + (alpha - k) * math.log1p(-q) + k * math.log(q) + (k * k - k) / (2 * sigma**2)
     top = terms.max()
     return float(top + math.log(np.exp(terms - top).sum()))
@@ -124,7 +126,8 @@ def rdp_subsampled_gaussian(q, sigma, orders=DEFAULT_ORDERS):
         return np.zeros(len(orders))
     if q == 1:
         return np.array([a / (2 * sigma**2) for a in orders])
-    return np.array([_log_a(q, sigma, a) / (a - 1) for a in orders])
+    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, max(orders) + 1)))))
+    return np.array([_log_a(q, sigma, a, log_factorial) / (a - 1) for a in orders])
 
 
 def rdp_to_epsilon(rdp, orders, delta, conversion="improved"):

@@ -183,7 +183,8 @@ class _Tape:
 
     It wraps the methods on the layer *instances* (the classes are untouched) and restores them on exit:
     ``Dense``: the input ``x`` of ``forward`` and the ``dz`` of ``backward_from_logits`` (which
-    ``backward`` also goes through); ``Embedding``: the ids of ``forward`` and the ``dy`` of ``backward``.
+    ``backward`` also goes through); ``Embedding``: the ids of ``forward`` and the ``dy`` of ``backward``
+    (which then only records: the table's ``grads`` are left as they were).
     """
 
     def __init__(self, model):
@@ -220,15 +221,14 @@ class _Tape:
 
                 layer.forward, layer.backward_from_logits = forward, backward_from_logits
             else:
-                back = type(layer).backward.__get__(layer)
-
                 def forward(ids, training=False, _f=fwd, _l=layer):
                     self._record(_l, "input", _l.check_ids(ids))
                     return _f(ids, training)
 
-                def backward(dy, _b=back, _l=layer):
+                def backward(dy, _l=layer):
+                    # Only record: DP-SGD builds the table's gradient from these per-example rows, so the
+                    # layer's own sum into a SparseGradient (its .grads) would be wasted work.
                     self._record(_l, "grad", dy)
-                    return _b(dy)
 
                 layer.forward, layer.backward = forward, backward
         return self

@@ -60,7 +60,6 @@ import numpy as np
 from ._checks import as_rng
 from .callbacks import History
 from .layers import Dense, Embedding
-from .sparse import SparseGradient
 
 __all__ = ["DEFAULT_ORDERS", "rdp_subsampled_gaussian", "rdp_to_epsilon", "epsilon", "privacy_spent",
            "per_example_gradients", "per_example_norms", "dp_step", "dp_fit"]
@@ -367,10 +366,10 @@ def dp_step(model, x, y, l2_norm_clip, noise_multiplier, expected_batch_size, rn
                 if layer.use_bias:
                     sums[id(layer.params["bias"])] = g.sum(axis=0)
             else:
-                rows = SparseGradient.from_rows(a, g)  # repeated ids add up
-                table = np.zeros(layer.params["embeddings"].shape)
-                table[rows.indices] = rows.values
-                sums[id(layer.params["embeddings"])] = table
+                n_rows = layer.params["embeddings"].shape[0]
+                # Row r of the sum is Σ_{n: ids_n = r} c_n g_n (repeated ids add up): one bincount per column.
+                sums[id(layer.params["embeddings"])] = np.stack(
+                    [np.bincount(a, weights=g[:, j], minlength=n_rows) for j in range(g.shape[1])], axis=1)
     pairs = []
     std = noise_multiplier * l2_norm_clip
     for layer in model.layers:

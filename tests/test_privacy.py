@@ -178,9 +178,9 @@ def _one_at_a_time(model, x, y):
     for n in range(len(y)):
         xn = tuple(a[n:n + 1] for a in x) if isinstance(x, tuple) else x[n:n + 1]
         yn = y[n:n + 1].reshape(model.output_shape_for(1))
-        y_pred = model.forward(xn, training=True)
-        _, grad = model._loss_and_grad(yn, y_pred)
-        model.backward(grad, from_logits=model._fused)
+        y_pred = model.forward(xn, training=True)  # the public path: forward, loss, backward (not fused)
+        model.loss.forward(yn, y_pred)
+        model.backward(model.loss.backward())
         row = {}
         for layer in model.layers:
             for k, g in layer.grads.items():

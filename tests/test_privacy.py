@@ -342,6 +342,8 @@ def test_dp_fit_rejects_bad_arguments():
         dp_fit(model, x, y, -1.0, 1.0, 0.5)
     with pytest.raises(ValueError, match="x has 4 rows but y has 3"):
         dp_fit(model, x, y[:3], 1.0, 1.0, 0.5)
+    with pytest.raises(ValueError, match="output shape"):
+        dp_fit(model, x, np.ones((4, 2)), 1.0, 1.0, 0.5)
     with pytest.raises(ValueError, match="no privacy"):
         dp_fit(model, x, y, 0.0, 1.0, 0.5, delta=1e-5)
     uncompiled = Sequential([Dense(1, input_dim=5)])

@@ -338,7 +338,10 @@ def _targets(model, x, y):
     if len(y) != n:
         raise ValueError(f"tinyrec.privacy: x has {n} rows but y has {len(y)}.")
     if model.loss is not None and model.loss.name != "sparse_categorical_crossentropy":
-        y = y.reshape(model.output_shape_for(n))
+        shape = model.output_shape_for(n)
+        if y.size != int(np.prod(shape)):
+            raise ValueError(f"tinyrec.privacy: y must fit the model's output shape {shape}; got {y.shape}.")
+        y = y.reshape(shape)
     return y
 
 
@@ -394,8 +397,10 @@ def dp_fit(model, x, y, noise_multiplier, l2_norm_clip, sampling_rate, epochs=1,
     """Train a compiled tinyrec model with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise).
 
     Works for models whose parameter layers are ``Dense`` and ``Embedding``: ``Sequential`` MLPs and the
-    recommenders (``MatrixFactorization``, ``NeuMF``). The model's own optimizer applies the noisy
-    gradients. One epoch is ``round(1/q)`` steps, so each example is used about once per epoch.
+    recommenders (``MatrixFactorization``, ``NeuMF``; for NeuMF pass the positives *and* the sampled
+    negatives as ``(x, y)``, since ``dp_fit`` does no negative sampling of its own; for MF set
+    ``model.global_mean`` first). The model's own optimizer applies the noisy gradients. One epoch is
+    ``round(1/q)`` steps, so each example is used about once per epoch.
 
     Args:
         model: a compiled, built model. x: its inputs (``(N, d)`` array, or ``(user_ids, item_ids)``);

@@ -15,11 +15,6 @@ A subclass provides ``layers``, ``build``, ``forward`` and ``backward``; ``Model
 
 from __future__ import annotations
 
-import os
-import tempfile
-import zipfile
-from pathlib import Path
-
 import numpy as np
 
 from . import losses as losses_module
@@ -28,8 +23,6 @@ from . import optimizers as optimizers_module
 from ._checks import spawn_rngs as _spawn_rngs
 from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from .layers import Layer
-
-_WEIGHTS_FORMAT = "tinyrec-weights-v1"
 
 
 def _n_rows(x):
@@ -410,67 +403,32 @@ class Model:
         return {f"{i:03d}.{layer.name}.{k}": p
                 for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
 
-    @staticmethod
-    def _weights_path(path):
-        path = Path(path)
-        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    def save(self, path):
+        """Save the whole model — architecture, weights, fitted state, compile settings — to one file
+        (``tinyrec.saving.save_model``; Keras' ``model.save``). ``tinyrec.models.load_model(path)`` reads it."""
+        from .saving import save_model
+        return save_model(self, path)
 
     def save_weights(self, path):
         """Write every parameter to ``path`` (``.npz`` added if missing), atomically, without pickle.
 
-        The file is first written beside the target under a temporary name, then renamed, so a crash
-        can never leave a half-written file under the real name. Returns the path written.
+        The file is written under no name, flushed to disk, then renamed over the target, so a crash can never
+        leave a half-written file under the real name. Returns the path written.
         """
         self._require_built("save_weights")
-        path = self._weights_path(path)
-        entries = self._weight_entries()
-        arrays = {"__format__": np.array(_WEIGHTS_FORMAT),
-                  "__names__": np.array(list(entries)), **{f"w{i}": a for i, a in enumerate(entries.values())}}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        from .saving import save_weights
+        return save_weights(self, path)
 
     def load_weights(self, path):
-        """Load parameters saved by ``save_weights`` (exact round trip; ``allow_pickle=False``).
+        """Load parameters saved by ``save_weights`` (exact round trip; no pickle).
 
-        Raises ``FileNotFoundError`` if the file is missing, ``ValueError`` if it is corrupt, not a
-        tinyrec weights file, or was saved from a different architecture (the message lists both).
+        Raises ``FileNotFoundError`` if the file is missing, and ``tinyrec.saving.SavedModelError`` (a
+        ``ValueError``) if it is corrupt, not a tinyrec weights file, holds NaN, or was saved from a different
+        architecture (the message lists both). Shapes are checked before any array data is read.
         """
         self._require_built("load_weights")
-        path = self._weights_path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{self.name}.load_weights: no weights file at {path}.")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if "__format__" not in data.files or str(data["__format__"]) != _WEIGHTS_FORMAT:
-                    raise ValueError("missing the tinyrec format marker")
-                names = [str(s) for s in data["__names__"]]
-                saved = [data[f"w{i}"] for i in range(len(names))]
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as err:
-            raise ValueError(
-                f"{self.name}.load_weights: {path} is not a readable tinyrec weights file ({err})."
-            ) from None
-        entries = self._weight_entries()
-        mine = [(k, v.shape) for k, v in entries.items()]
-        theirs = [(k, a.shape) for k, a in zip(names, saved)]
-        if len(mine) != len(theirs) or any(
-            m[0].split(".")[0] != t[0].split(".")[0] or m[0].split(".")[-1] != t[0].split(".")[-1]
-            or m[1] != t[1] for m, t in zip(mine, theirs)
-        ):
-            raise ValueError(
-                f"{self.name}.load_weights: {path} was saved from a different architecture.\n"
-                f"  this model: {mine}\n  the file:   {theirs}"
-            )
-        for p, a in zip(entries.values(), saved):
-            np.copyto(p, a.astype(p.dtype, copy=False))
+        from .saving import load_weights
+        load_weights(self, path)
 
     # -- summary -------------------------------------------------------------------------------
     def count_params(self) -> int:
@@ -615,3 +573,9 @@ class Sequential(Model):
     def _summary_rows(self):
         return [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
                 for layer, shape in zip(self.layers, self._output_shapes)]
+
+
+def load_model(path):
+    """Read a model saved with ``model.save(path)`` (see ``tinyrec.saving``); Keras' ``load_model``."""
+    from .saving import load_model as _load
+    return _load(path)

@@ -294,38 +294,54 @@ def to_torch(model):
                     f"got {type(model).__name__}.")
 
 
-# -- parameter links: which torch parameter holds which tinyrec array, in which layout -----------------
-def _to_torch_layout(layer, name, array):
-    """A tinyrec parameter (or optimizer state shaped like it) in torch's layout."""
-    return array.T if isinstance(layer, Dense) and name == "kernel" else array
+# -- parameter links: which torch parameters hold which tinyrec array, in which layout ------------------
+def _same(a):
+    return [a]
 
 
-def _from_torch_layout(layer, name, array):
-    return array.T if isinstance(layer, Dense) and name == "kernel" else array
+def _param_specs(layer):
+    """``[(name, split, join)]`` for each tinyrec parameter of ``layer``, in ``layer.params`` order.
+
+    ``split(array) -> [arrays]`` gives the torch parameter(s) holding it, in torch's layout and in the order
+    of ``module.parameters()``; ``join([arrays]) -> array`` goes back. Both are index maps (transposes,
+    reorders, splits), so they carry optimizer state shaped like the parameter as well.
+    """
+    if isinstance(layer, Dense):
+        return [("kernel", lambda a: [a.T], lambda ts: ts[0].T), *([("bias", _same, lambda ts: ts[0])]
+                                                                   if layer.use_bias else [])]
+    return [(name, _same, lambda ts: ts[0]) for name in layer.params]
 
 
 def _links(model, module, owner):
-    """``[(layer, name, tinyrec array, torch parameter)]`` pairing ``model``'s parameters with ``module``'s.
+    """``[(layer, name, array, [torch parameters], split, join)]`` pairing the parameters of the two models.
 
     Both list their parameters in the same order (tinyrec: ``model.layers``, then each ``layer.params``;
-    torch: ``module.parameters()``, registration order), which ``to_torch`` keeps by construction.
+    torch: ``module.parameters()``, registration order), which ``to_torch`` keeps by construction. Frozen
+    torch parameters (``requires_grad=False``) have no tinyrec counterpart and are skipped.
     """
     layers = [model] if isinstance(model, Layer) else model.layers
-    ours = [(layer, name, p) for layer in layers for name, p in layer.params.items()]
-    theirs = list(module.parameters())
-    shapes_ok = len(ours) == len(theirs) and all(
-        _to_torch_layout(layer, name, p).shape == tuple(t.shape) for (layer, name, p), t in zip(ours, theirs))
-    if not shapes_ok:
+    theirs = [t for t in module.parameters() if t.requires_grad]
+    links, i, ok = [], 0, True
+    for layer in layers:
+        for name, split, join in _param_specs(layer):
+            p = layer.params[name]
+            parts = split(p)
+            ts = theirs[i:i + len(parts)]
+            i += len(parts)
+            ok = ok and len(ts) == len(parts) and all(a.shape == tuple(t.shape) for a, t in zip(parts, ts))
+            links.append((layer, name, p, ts, split, join))
+    if not ok or i != len(theirs):
+        ours = [(f"{la.name}.{n}", p.shape) for la in layers for n, p in la.params.items()]
         raise ValueError(
             f"{owner}: the torch module does not have the parameters of this tinyrec model (was it made by "
-            f"to_torch(model)?).\n  tinyrec: {[(f'{la.name}.{n}', p.shape) for la, n, p in ours]}\n"
-            f"  torch:   {[tuple(t.shape) for t in theirs]}")
-    return [(layer, name, p, t) for (layer, name, p), t in zip(ours, theirs)]
+            f"to_torch(model)?).\n  tinyrec: {ours}\n  torch:   {[tuple(t.shape) for t in theirs]}")
+    return links
 
 
 def _copy_weights_to_torch(model, module):
-    for layer, name, p, t in _links(model, module, "to_torch"):
-        _copy(t, _to_torch_layout(layer, name, p))
+    for _, _, p, ts, split, _ in _links(model, module, "to_torch"):
+        for t, a in zip(ts, split(p)):
+            _copy(t, a)
 
 
 # -- torch → tinyrec --------------------------------------------------------------------------------
@@ -382,8 +398,8 @@ def _sequential_from_torch(modules, owner):
 
 
 def _copy_weights_from_torch(model, module, owner):
-    for layer, name, p, t in _links(model, module, owner):
-        np.copyto(p, _from_torch_layout(layer, name, t.detach().cpu().numpy()), casting="same_kind")
+    for _, _, p, ts, _, join in _links(model, module, owner):
+        np.copyto(p, join([t.detach().cpu().numpy() for t in ts]), casting="same_kind")
 
 
 def from_torch(module):
@@ -434,7 +450,7 @@ def to_torch_optimizer(model, module, optimizer=None):
         optimizer = model.optimizer
     optimizer = optimizers_module.get(optimizer)
     links = _links(model, module, owner)
-    params = [t for *_, t in links]
+    params = [t for link in links for t in link[3]]
     lr = optimizer.learning_rate
     if isinstance(optimizer, optimizers_module.SGD):
         torch_opt = torch.optim.SGD(params, lr=lr, momentum=optimizer.momentum, nesterov=optimizer.nesterov)
@@ -460,32 +476,35 @@ def _carry_state(optimizer, torch_opt, links):
     torch = _import_torch()
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32  # as torch.optim
     lr = optimizer.learning_rate
-    for layer, name, p, t in links:
+    step = float(optimizer.iterations)
+    for _, _, p, ts, split, _ in links:
         try:
             ours = optimizer.get_state(p)
         except ValueError:
             continue  # never updated: torch starts it fresh, as tinyrec would
+        # each state array, in torch's layout: one piece per torch parameter (the same index map as the weight)
+        pieces = {key: split(a) for key, a in ours.items()}
+        for j, t in enumerate(ts):
+            def conv(key, scale=1.0, j=j, t=t, pieces=pieces):
+                return torch.from_numpy(np.ascontiguousarray(pieces[key][j] * scale)).to(t.dtype)
 
-        def conv(a, scale=1.0, layer=layer, name=name, t=t):
-            return torch.from_numpy(np.ascontiguousarray(_to_torch_layout(layer, name, a) * scale)).to(t.dtype)
-
-        step = torch.tensor(float(optimizer.iterations), dtype=step_dtype)
-        if isinstance(optimizer, optimizers_module.SGD):
-            if "velocity" in ours:
-                torch_opt.state[t] = {"momentum_buffer": conv(ours["velocity"], -1.0 / lr)}  # v = −lr·b
-        elif isinstance(optimizer, optimizers_module.Adagrad):
-            torch_opt.state[t] = {"step": step, "sum": conv(ours["accumulator"] + optimizer.epsilon)}
-        elif isinstance(optimizer, optimizers_module.RMSprop):
-            state = {"step": step, "square_avg": conv(ours["mean_square"])}
-            if "mean_grad" in ours:
-                state["grad_avg"] = conv(ours["mean_grad"])
-            if "momentum" in ours:
-                state["momentum_buffer"] = conv(ours["momentum"], 1.0 / lr)  # u = lr·b
-            torch_opt.state[t] = state
-        elif isinstance(optimizer, optimizers_module.Adam):
-            state = {"step": step, "exp_avg": conv(ours["m"]), "exp_avg_sq": conv(ours["v"])}
-            if "v_hat" in ours:
-                state["max_exp_avg_sq"] = conv(ours["v_hat"])
+            if isinstance(optimizer, optimizers_module.SGD):
+                if "velocity" in ours:
+                    torch_opt.state[t] = {"momentum_buffer": conv("velocity", -1.0 / lr)}  # v = −lr·b
+                continue
+            state = {"step": torch.tensor(step, dtype=step_dtype)}
+            if isinstance(optimizer, optimizers_module.Adagrad):
+                state["sum"] = conv("accumulator") + optimizer.epsilon  # see to_torch_optimizer
+            elif isinstance(optimizer, optimizers_module.RMSprop):
+                state["square_avg"] = conv("mean_square")
+                if "mean_grad" in ours:
+                    state["grad_avg"] = conv("mean_grad")
+                if "momentum" in ours:
+                    state["momentum_buffer"] = conv("momentum", 1.0 / lr)  # u = lr·b
+            elif isinstance(optimizer, optimizers_module.Adam):
+                state["exp_avg"], state["exp_avg_sq"] = conv("m"), conv("v")
+                if "v_hat" in ours:
+                    state["max_exp_avg_sq"] = conv("v_hat")
             torch_opt.state[t] = state
 
 

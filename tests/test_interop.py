@@ -309,13 +309,9 @@ def test_model_outputs_and_gradients_match_autograd(torch, interop, key):
     x, y = model_data(key, model)
     if key.startswith("mlp_sigmoid_bce") or key.startswith("mlp_softmax"):
         assert model._fused  # these go through the fused p − y path
-    # tinyrec: forward (inference mode: dropout off), loss (+ L2), hand-derived backward, as check_model does
-    x = model._check_inputs(x, "test")
-    n = len(x[0]) if isinstance(x, tuple) else len(x)
-    y = model._prepare_targets(y, n, model.output_shape_for(n), "test")
-    y_pred = model.forward(x, training=False)
-    value, grad = model._loss_and_grad(y, y_pred)
-    model.backward(grad, from_logits=model._fused)
+    # tinyrec: forward (inference mode: dropout off), loss (+ L2), hand-derived backward
+    y_pred = model(x)
+    value, grads = model.loss_and_gradients(x, y)
 
     module = interop.to_torch(model).eval()
     out = run_torch(module, x)
@@ -323,8 +319,9 @@ def test_model_outputs_and_gradients_match_autograd(torch, interop, key):
     loss_t.backward()
     assert relative_error(y_pred, out.detach().numpy()) <= TOL
     assert abs(value - loss_t.item()) <= TOL * abs(value)
+    assert len(grads) == len(list(module.parameters()))
     for (layer, name, p), t in zip(tinyrec_params(model), module.parameters()):
-        ours = torch_layout(name, dense(layer.grads[name], p.shape))
+        ours = torch_layout(name, dense(grads[f"{layer.name}.{name}"], p.shape))
         err = relative_error(ours, t.grad.numpy())
         assert err <= TOL, f"{layer.name}.{name}: {err}"
 
@@ -332,16 +329,14 @@ def test_model_outputs_and_gradients_match_autograd(torch, interop, key):
 def test_neumf_logits_train_with_bce_with_logits_to_the_same_gradients(torch, interop):
     model = recommender_neumf()
     (users, items), y = model_data("neumf", model)
-    y_pred = model.forward((users, items))
-    value, grad = model._loss_and_grad(y.reshape(-1, 1), y_pred)
-    model.backward(grad, from_logits=True)
+    value, grads = model.loss_and_gradients((users, items), y)
     module = interop.to_torch(model)
     z = module.logits(torch.from_numpy(users), torch.from_numpy(items))
     loss = torch.nn.BCEWithLogitsLoss()(z, torch.tensor(y[:, None])) + interop.l2_penalty(module)
     loss.backward()
     assert abs(value - loss.item()) <= TOL * value
-    out = model.output_layer
-    assert relative_error(out.grads["kernel"].T, module.output.weight.grad.numpy()) <= TOL
+    assert relative_error(grads["prediction.kernel"].T, module.output.weight.grad.numpy()) <= TOL
+    assert relative_error(dense(grads["gmf_user.embeddings"], (6, 3)), module.gmf_user.weight.grad.numpy()) <= TOL
 
 
 @pytest.mark.parametrize("key", list(MODELS))
@@ -400,9 +395,7 @@ OPTIMIZERS = {
 
 
 def tinyrec_step(model, x, y):
-    x = model._check_inputs(x, "test")
-    n = len(x[0]) if isinstance(x, tuple) else len(x)
-    model.train_on_batch(x, model._prepare_targets(y, n, model.output_shape_for(n), "test"))
+    model.train_on_batch(*model._prepare(x, y, "test"))  # train_on_batch takes prepared (converted) data
 
 
 def torch_step(interop, model, module, opt, x, y):

@@ -369,6 +369,18 @@ def test_from_torch_reads_a_hand_written_torch_model(torch, interop):
     assert interop.from_torch(torch.nn.Linear(3, 2)).dtype == np.float32
 
 
+def test_torch_modules_pickle_like_any_torch_module(torch, interop):
+    import pickle
+
+    model = recommender_neumf()
+    module = interop.to_torch(model)
+    again = pickle.loads(pickle.dumps(module))  # what torch.save(module, path) does
+    assert type(again) is interop.NeuMFModule
+    (users, items), _ = model_data("neumf", model)
+    u, i = torch.from_numpy(users), torch.from_numpy(items)
+    assert torch.equal(again(u, i), module(u, i))
+
+
 def test_to_torch_keeps_torchs_global_random_state(torch, interop):
     torch.manual_seed(7)
     expected = torch.rand(3)

@@ -49,8 +49,10 @@ constructor arguments so that the steps match (``g`` gradient, ``t`` step number
 Where ε differs in placement no constant makes the two rules equal: RMSprop's ``sqrt(s + ε)`` and
 ``sqrt(s) + ε`` part ways where the mean square ``s`` is about ε or smaller (tiny gradients), and Keras' Adam
 ε is Kingma & Ba's "ε̂", equal to torch's eps times ``sqrt(1−β₂ᵗ)`` — it changes with ``t``. Where ``s`` or
-``v`` is far above ε the steps agree to a relative ``ε/sqrt(s)``; with ``epsilon=0`` they agree exactly.
-Adagrad's ε, inside the square root too, folds into the starting accumulator, because ``a`` only grows.
+``v`` is far above ε the steps agree to a relative ``ε/(2s)`` (RMSprop) or ``ε/sqrt(v)`` (Adam); with
+``epsilon=0`` they agree exactly (but then a coordinate whose gradient has always been 0 steps by 0/0 = NaN,
+in both libraries). Adagrad's ε, inside the square root too, folds into the starting accumulator, because
+``a`` only grows. "yes" means equal up to rounding (float64: ~1e-16 relative per step).
 
 Embedding tables: tinyrec's optimizers update a table **lazily** (only the rows in the batch move, their
 state too); ``torch.optim``'s dense optimizers move every row of a table whose state is non-zero (SGD with

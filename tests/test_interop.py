@@ -582,6 +582,8 @@ def test_clear_errors(torch, interop):
         interop.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Conv1d(1, 1, 1)))
     with pytest.raises(ValueError, match="slope 0.3"):
         interop.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LeakyReLU(0.01)))
+    with pytest.raises(ValueError, match="padding_idx"):
+        interop.from_torch(torch.nn.Sequential(torch.nn.Embedding(5, 2, padding_idx=0), torch.nn.Linear(2, 1)))
     with pytest.raises(TypeError, match="float32 or float64"):
         interop.from_torch(torch.nn.Linear(3, 2).half())
     model = mlp(1, "sigmoid", "binary_crossentropy")

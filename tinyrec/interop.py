@@ -364,6 +364,13 @@ def _activation_name(m):
     return None
 
 
+def _check_plain_embedding(m, owner):
+    """tinyrec's Embedding is a bare lookup: refuse the nn.Embedding options that change what it computes."""
+    if m.padding_idx is not None or m.max_norm is not None or m.scale_grad_by_freq:
+        raise ValueError(f"{owner}: tinyrec's Embedding has no padding_idx, max_norm or scale_grad_by_freq "
+                         f"(use Embedding(mask_zero=True) for padding id 0); got {m}.")
+
+
 def _sequential_from_torch(modules, owner):
     """A tinyrec ``Sequential`` from a list of torch layer modules; a Linear absorbs the activation after it."""
     nn = _import_torch().nn
@@ -378,6 +385,7 @@ def _sequential_from_torch(modules, owner):
             layers.append(Dense(m.out_features, activation=act, use_bias=m.bias is not None))
             i += 2 if act is not None else 1
         elif isinstance(m, nn.Embedding):
+            _check_plain_embedding(m, owner)
             layers.append(Embedding(m.num_embeddings, m.embedding_dim, l2=getattr(m, "l2", 0.0)))
             i += 1
         elif isinstance(m, nn.Dropout):

@@ -54,30 +54,30 @@ def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias
 
     Returns:
         ``factors (n_own, k)`` and ``biases (n_own,)``, float64: for each own row ``u`` the solution of
-        ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``.
+        ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``. The sums ``Z_uᵀZ_u``, ``Z_uᵀy_u`` are accumulated in
+        ``other_factors.dtype`` (float32 for a float32 model, float64 for exact checks).
     """
     if order is None:
         order = np.argsort(own_ids, kind="stable")  # group each own id's ratings into one contiguous block
     k = other_factors.shape[1]
-    z = np.empty((len(order), k + 1))
+    dtype = other_factors.dtype  # float32 products are twice as fast; the solve below is float64 anyway
+    z = np.empty((len(order), k + 1), dtype=dtype)
     z[:, :k] = other_factors[other_ids[order]]  # z_i = [q_i, 1], one row per rating, grouped by own id
     z[:, k] = 1.0
-    y = np.asarray(targets, dtype=np.float64)[order]
+    y = np.asarray(targets, dtype=dtype)[order]
     counts = np.bincount(own_ids, minlength=n_own)
-    bounds = np.concatenate(([0], np.cumsum(counts)))
-    gram = np.zeros((n_own, k + 1, k + 1))
-    for u in np.flatnonzero(counts):  # one small (k+1)x(k+1) matrix product per id: Z_uᵀ Z_u
+    bounds = np.concatenate(([0], np.cumsum(counts))).tolist()  # Python ints: cheap slicing in the loop
+    gram = np.zeros((n_own, k + 1, k + 1), dtype=dtype)
+    rhs = np.zeros((n_own, k + 1), dtype=dtype)
+    for u in np.flatnonzero(counts).tolist():  # one small product per id: Z_uᵀ Z_u and Z_uᵀ y_u
         block = z[bounds[u]:bounds[u + 1]]
-        gram[u] = block.T @ block
-    # Z_uᵀ y_u for every u at once: sum the rows z_i·y_ui within each block.
-    rhs = np.zeros((n_own, k + 1))
-    nonzero = counts > 0
-    rhs[nonzero] = np.add.reduceat(z * y[:, None], bounds[:-1][nonzero], axis=0)
+        np.matmul(block.T, block, out=gram[u])
+        np.matmul(y[bounds[u]:bounds[u + 1]], block, out=rhs[u])
     penalty = np.full(k + 1, float(l2))
     penalty[k] = l2_bias
     weight = np.maximum(counts, 1).astype(np.float64)  # n_u, or 1 for an empty row (then x_u = 0)
-    gram += weight[:, None, None] * np.diag(penalty)[None]
-    x = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]  # (n_own, k+1): all the ridge systems at once
+    system = gram.astype(np.float64) + weight[:, None, None] * np.diag(penalty)[None]
+    x = np.linalg.solve(system, rhs.astype(np.float64)[:, :, None])[:, :, 0]  # all the ridge systems at once
     return x[:, :k], x[:, k]
 
 

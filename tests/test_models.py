@@ -1,6 +1,5 @@
 """Sequential: the seed example, fit/evaluate/predict conventions, weights on disk, reproducibility, errors."""
 
-import os
 
 import numpy as np
 import pytest
@@ -165,47 +164,6 @@ def test_summary_table(capsys):
     # 100·64+64 = 6,464; 64·32+32 = 2,080; 32·1+1 = 33; total 8,577
     for text in ("(None, 64)", "6,464", "2,080", "33", "Total params: 8,577", "dense"):
         assert text in out
-
-
-def test_weights_round_trip(tmp_path):
-    x, y = blobs()
-    model = seed_model()
-    model.fit(x, y, epochs=1, verbose=0)
-    path = model.save_weights(tmp_path / "model")
-    assert path.name == "model.npz" and sorted(os.listdir(tmp_path)) == ["model.npz"]
-    other = seed_model(seed=99)
-    other.load_weights(tmp_path / "model.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
-    assert np.array_equal(model.predict(x), other.predict(x))
-    with np.load(path, allow_pickle=False) as data:  # a plain .npz, no pickled objects
-        assert "__names__" in data.files
-
-
-def test_load_weights_errors(tmp_path):
-    model = seed_model()
-    with pytest.raises(FileNotFoundError, match="no weights file"):
-        model.load_weights(tmp_path / "missing.npz")
-    (tmp_path / "corrupt.npz").write_bytes(b"this is not a zip file")
-    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
-        model.load_weights(tmp_path / "corrupt.npz")
-    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
-    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
-        model.load_weights(tmp_path / "foreign.npz")
-    seed_model(input_dim=12).save_weights(tmp_path / "wide.npz")
-    with pytest.raises(ValueError, match="different architecture"):
-        model.load_weights(tmp_path / "wide.npz")
-
-
-def test_save_failure_leaves_no_file(tmp_path, monkeypatch):
-    model = seed_model()
-
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError, match="disk full"):
-        model.save_weights(tmp_path / "w.npz")
-    assert os.listdir(tmp_path) == []
 
 
 def test_set_weights_and_get_weights_are_copies():

@@ -30,12 +30,15 @@ def _got(value) -> str:
 def integer(owner, arg, value, minimum=None, maximum=None) -> int:
     """``value`` as a Python int in ``[minimum, maximum]``; bools, floats and strings are refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {arg} must be an integer; got {_got(value)}.")
+        kind = "a positive integer" if minimum == 1 and maximum is None else "an integer"
+        raise TypeError(f"{owner}: {arg} must be {kind}; got {_got(value)}.")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        lo = "-inf" if minimum is None else minimum
-        hi = "inf" if maximum is None else maximum
-        raise ValueError(f"{owner}: {arg} must be an integer in [{lo}, {hi}]; got {value}.")
+        if maximum is None and minimum in (0, 1):
+            kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+        else:
+            kind = f"an integer in [{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}]"
+        raise ValueError(f"{owner}: {arg} must be {kind}; got {value}.")
     return value
 
 

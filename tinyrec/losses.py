@@ -77,6 +77,12 @@ class Loss:
     def backward(self):
         raise NotImplementedError
 
+    def gradient(self, y_true, y_pred):
+        """``dL/dŷ`` without the loss value: what a training step needs (``forward`` then ``backward``,
+        unless a subclass has a cheaper direct formula). Shapes as ``y_pred``."""
+        self.forward(y_true, y_pred)
+        return self.backward()
+
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits}
 
@@ -99,6 +105,11 @@ class MeanSquaredError(Loss):
 
     def backward(self):
         return self._diff * self._diff.dtype.type(2.0 / self._diff.size)
+
+    def gradient(self, y_true, y_pred):
+        diff = y_pred - _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        diff *= diff.dtype.type(2.0 / diff.size)
+        return diff
 
 
 class BinaryCrossentropy(Loss):
@@ -142,6 +153,14 @@ class BinaryCrossentropy(Loss):
             return (sigmoid(self._z) - self._y) * scale
         p = self._p
         return (p - self._y) / (p * (1 - p)) * scale
+
+    def gradient(self, y_true, y_pred):
+        if not self.from_logits:
+            return super().gradient(y_true, y_pred)
+        g = sigmoid(y_pred)  # (σ(z) − y)/(N·K), skipping the softplus the loss value needs
+        g -= _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        g *= g.dtype.type(1.0 / g.size)
+        return g
 
 
 class CategoricalCrossentropy(Loss):

@@ -21,6 +21,20 @@ def tiny_problem(seed=0, n_users=6, n_items=5, n=40, k=3):
     return users, items, ratings, P, Q, bu, bi
 
 
+def direct_loss(users, items, ratings, mu, P, Q, bu, bi, l2, l2b):
+    """The MF loss written the way the module docstring states it: one penalty term per lookup."""
+    err = mu + bu[users] + bi[items] + np.sum(P[users] * Q[items], axis=1) - ratings
+    reg = l2 * (np.sum(P[users] ** 2) + np.sum(Q[items] ** 2)) + l2b * (np.sum(bu[users] ** 2) + np.sum(bi[items] ** 2))
+    return (np.sum(err**2) + reg) / len(ratings)
+
+
+def test_objective_is_the_per_lookup_loss():
+    users, items, ratings, P, Q, bu, bi = tiny_problem(seed=5)
+    loss, mse = als_objective(users, items, ratings, 3.0, P, Q, bu, bi, 0.3, 0.1)
+    assert loss == pytest.approx(direct_loss(users, items, ratings, 3.0, P, Q, bu, bi, 0.3, 0.1), rel=1e-12)
+    assert mse == pytest.approx(direct_loss(users, items, ratings, 3.0, P, Q, bu, bi, 0.0, 0.0), rel=1e-12)
+
+
 def test_user_step_is_the_direct_least_squares_solution():
     users, items, ratings, P, Q, bu, bi = tiny_problem()
     mu, l2, l2b = ratings.mean(), 0.3, 0.1
@@ -46,22 +60,22 @@ def test_half_step_is_a_minimum_of_the_loss():
     users, items, ratings, P, Q, bu, bi = tiny_problem(seed=1)
     mu, l2, l2b = ratings.mean(), 0.2, 0.05
     P[...], bu[...] = als_half_step(users, items, ratings - mu - bi[items], len(P), Q, l2, l2b)
-    best = als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)
+    best = direct_loss(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)
     rng = np.random.default_rng(0)
     for _ in range(20):  # any nudge of the solved side raises the loss (the objective is strictly convex in it)
         dP, dbu = 1e-3 * rng.standard_normal(P.shape), 1e-3 * rng.standard_normal(bu.shape)
-        assert als_objective(users, items, ratings, mu, P + dP, Q, bu + dbu, bi, l2, l2b) > best
+        assert direct_loss(users, items, ratings, mu, P + dP, Q, bu + dbu, bi, l2, l2b) > best
 
 
 def test_objective_never_increases_across_half_steps():
     users, items, ratings, P, Q, bu, bi = tiny_problem(seed=2, n_users=15, n_items=12, n=120, k=4)
     mu, l2, l2b = ratings.mean(), 0.05, 0.01
-    values = [als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)]
+    values = [direct_loss(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)]
     for _ in range(10):
         P[...], bu[...] = als_half_step(users, items, ratings - mu - bi[items], len(P), Q, l2, l2b)
-        values.append(als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b))
+        values.append(direct_loss(users, items, ratings, mu, P, Q, bu, bi, l2, l2b))
         Q[...], bi[...] = als_half_step(items, users, ratings - mu - bu[users], len(Q), P, l2, l2b)
-        values.append(als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b))
+        values.append(direct_loss(users, items, ratings, mu, P, Q, bu, bi, l2, l2b))
     assert np.all(np.diff(values) <= 1e-12 * values[0]), np.diff(values)
     assert values[-1] < 0.5 * values[0]  # and it actually went down
 
@@ -79,7 +93,7 @@ def test_fit_als_matches_the_model_and_its_history():
     np.testing.assert_allclose(model.predict(users, items), ratings.mean() + bu[users] + bi[items]
                                + np.sum(P[users] * Q[items], axis=1), rtol=1e-12)
     assert model.history.history["loss"][-1] == pytest.approx(
-        als_objective(users, items, ratings, ratings.mean(), P, Q, bu, bi, 0.1, 0.02), rel=1e-12)
+        direct_loss(users, items, ratings, ratings.mean(), P, Q, bu, bi, 0.1, 0.02), rel=1e-12)
 
 
 def test_als_early_stopping_and_callbacks():

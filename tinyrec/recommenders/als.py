@@ -82,11 +82,18 @@ def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias
 
 
 def als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias):
-    """The MF loss ``L`` of the module docstring (mean squared error + per-lookup L2), a Python float."""
-    err = mu + bu[users] + bi[items] + np.sum(P[users] * Q[items], axis=1) - ratings
-    reg = l2 * (np.sum(P[users] ** 2) + np.sum(Q[items] ** 2)) + l2_bias * (np.sum(bu[users] ** 2)
-                                                                           + np.sum(bi[items] ** 2))
-    return float((np.sum(err**2) + reg) / len(ratings))
+    """The MF loss ``L`` of the module docstring and the plain mean squared error: ``(L, mse)``, floats.
+
+    The penalty is summed per row, weighted by how often the row is looked up (``n_u ||p_u||²`` rather than
+    one term per rating): the same number, without gathering ``P[users]`` twice.
+    """
+    err = mu + bu[users] + bi[items] + np.einsum("nk,nk->n", P[users], Q[items]) - ratings  # r̂ − r, (N,)
+    n_u = np.bincount(users, minlength=len(P)).astype(np.float64)
+    n_i = np.bincount(items, minlength=len(Q)).astype(np.float64)
+    penalty = (l2 * (n_u @ np.einsum("uk,uk->u", P, P) + n_i @ np.einsum("ik,ik->i", Q, Q))
+               + l2_bias * (n_u @ (bu * bu) + n_i @ (bi * bi)))
+    mse = float(np.mean(err.astype(np.float64) ** 2))
+    return mse + float(penalty) / len(ratings), mse
 
 
 def fit_als(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias, n_iters, callback=None):

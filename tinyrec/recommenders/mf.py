@@ -28,7 +28,8 @@ Two solvers minimise this same ``L`` (``solver=`` in the constructor):
   early stopping on a held-out slice by default.
 
 Defaults chosen on ML-100K with validation slices carved from the training ratings (never the test split),
-``benchmarks/tune_mf.py``: ``k = 32``, ``λ = 0.13``, ``λ_b = 0.05``, ALS with 8 sweeps.
+``benchmarks/tune_mf.py``: ``k = 32``, ``λ = 0.13``, ``λ_b = 0.05``, ALS with 8 sweeps. (SGD keeps its
+``λ = 0.1``, ``λ_b = 0.005``: with early stopping on top it wants less L2.)
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ from .als import als_objective, fit_als
 from .base import NeuralRecommender, check_ids
 
 SOLVERS = ("als", "sgd")
-#: Default ``epochs`` of each solver (ALS: sweeps; its validation RMSE on ML-100K is flat after 6-8).
+#: Default ``epochs`` of each solver. ALS: sweeps; on ML-100K validation folds its RMSE is within 0.0002 of its
+#: minimum from sweep 7 to 11 (benchmarks/tune_mf.py), and 8 is at the cheap end of that plateau.
 DEFAULT_EPOCHS = {"als": 8, "sgd": 40}
+#: Default ``(l2, l2_bias)`` of each solver. ALS: chosen on ML-100K validation folds (benchmarks/tune_mf.py);
+#: SGD: the values tinyrec has always had (early stopping regularises it too), so its results are unchanged.
+DEFAULT_L2 = {"als": (0.13, 0.05), "sgd": (0.1, 0.005)}
 
 
 class MatrixFactorization(NeuralRecommender):
@@ -59,23 +64,26 @@ class MatrixFactorization(NeuralRecommender):
     Args:
         n_users, n_items: id counts.
         n_factors: ``k``, the size of ``p_u`` and ``q_i``.
-        l2: λ on the factors; l2_bias: λ_b on the biases (ALS needs ``l2 > 0``).
+        l2: λ on the factors; l2_bias: λ_b on the biases (ALS needs ``l2 > 0``). ``None``: the solver's
+            default, ``(0.13, 0.05)`` for ALS and ``(0.1, 0.005)`` for SGD (``DEFAULT_L2``).
         init_std: standard deviation of the normal initial factors (biases start at 0).
         solver: ``"als"`` (closed-form alternating least squares, the default) or ``"sgd"`` (Adam on
             mini-batches through ``Model.fit``); see the module docstring.
         seed, dtype: as for every model.
     """
 
-    def __init__(self, n_users, n_items, n_factors=32, l2=0.13, l2_bias=0.05, init_std=0.1, solver="als",
+    def __init__(self, n_users, n_items, n_factors=32, l2=None, l2_bias=None, init_std=0.1, solver="als",
                  seed=0, dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
         owner = type(self).__name__
         self.n_factors = _checks.positive_int(owner, "n_factors", n_factors)
-        self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
-        self.init_std = _checks.non_negative(owner, "init_std", init_std)
         if solver not in SOLVERS:
             raise ValueError(f"{owner}: solver must be one of {SOLVERS}; got {solver!r}.")
+        l2 = DEFAULT_L2[solver][0] if l2 is None else l2
+        l2_bias = DEFAULT_L2[solver][1] if l2_bias is None else l2_bias
+        self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
+        self.init_std = _checks.non_negative(owner, "init_std", init_std)
         if solver == "als" and self.l2 == 0:
             raise ValueError(f"{owner}: solver='als' needs l2 > 0 (each ridge system must be invertible); "
                              "got l2=0.")
@@ -186,8 +194,8 @@ class MatrixFactorization(NeuralRecommender):
         self.history = history
 
         def end_of_sweep(sweep):
-            logs = {"loss": als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b),
-                    "rmse": rmse(ratings, self._predict_pairs(users, items))}
+            loss, mse = als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)
+            logs = {"loss": loss, "rmse": float(np.sqrt(mse))}
             if validation_data is not None:
                 pred = self._predict_pairs(vu, vi)
                 logs.update({"val_loss": float(np.mean((pred - vr) ** 2)), "val_rmse": rmse(vr, pred)})

@@ -1,7 +1,7 @@
 """tinyrec on real MovieLens next to Surprise and PyTorch, all timed in the same run; then scale and BLAS threads.
 
     TINYREC_DATA=/path/to/data python benchmarks/bench_movielens.py                # ML-100K (+ ML-1M if present)
-    TINYREC_DATA=/path/to/data python benchmarks/bench_movielens.py --skip-scale --torch-epochs 20
+    TINYREC_DATA=/path/to/data python benchmarks/bench_movielens.py --sections ratings ranking --seeds 0
 
 Needs MovieLens on disk (``tinyrec.datasets.load_movielens(name, download=False)``); a dataset that is absent
 is skipped with a message. Surprise (``pip install scikit-surprise``) and PyTorch (``pip install torch``) are
@@ -17,7 +17,8 @@ ratios against the reference timed in the same run.
    batch 256, 4 negatives). Then seconds per epoch of the same NeuMF at batch 256 in tinyrec and PyTorch.
 3. Scale: ML-1M-shaped data (real ML-1M if present, else ``make_movies(6040, 3706, 1_000_000)``): an ALS
    sweep, an SGD epoch, and ``recommend`` for every user, with NumPy's peak memory (tracemalloc).
-4. BLAS threads: the same steps with OpenBLAS limited to 1 thread vs its default, wall and CPU seconds.
+4. BLAS threads: the same steps with BLAS at its default thread count (``TINYREC_BLAS_THREADS=0``) and at
+   tinyrec's default of 1 thread (``tinyrec/_blas.py``), wall and CPU seconds.
 
 Peak memory is what tracemalloc sees: NumPy buffers and Python objects. PyTorch's allocator is invisible
 to it, so its column says n/a.
@@ -340,7 +341,7 @@ def scale_section(data, name):
 
 def threads_section(ml100k, big):
     if threadpool_limits is None:
-        print("\n== BLAS threads: skipped (pip install threadpoolctl) ==")
+        print("\n== BLAS threads: skipped (pip install threadpoolctl; tinyrec limits nothing without it) ==")
         return
     blas = [f"{p['internal_api']} {p.get('version')} {p.get('architecture')} ({p['num_threads']} threads)"
             for p in threadpool_info() if p["user_api"] == "blas"]
@@ -360,15 +361,20 @@ def threads_section(ml100k, big):
     if big is not None:  # the SGD epoch is left out here: four more of them would double the run time
         steps.update({f"ML-1M-sized {k}": v for k, v in scale_steps(big).items() if not k.startswith("SGD")})
     rows = []
+    saved = os.environ.get("TINYREC_BLAS_THREADS")
     for name, fn in steps.items():
         runs = {}
-        for limit in (None, 1, None, 1):  # alternate, so drifts of a shared machine hit both alike
-            with threadpool_limits(limits=limit, user_api="blas"):
-                _, wall, cpu = timed(fn)
+        for limit in ("0", "1", "0", "1"):  # alternate, so drifts of a shared machine hit both alike
+            os.environ["TINYREC_BLAS_THREADS"] = limit  # "0": tinyrec leaves BLAS alone (tinyrec/_blas.py)
+            _, wall, cpu = timed(fn)
             runs.setdefault(limit, []).append((wall, cpu))
-        (w2, c2), (w1, c1) = (min(runs[None]), min(runs[1]))
+        (w2, c2), (w1, c1) = (min(runs["0"]), min(runs["1"]))
         rows.append((name, f"{w2:.2f} / {c2:.2f}", f"{w1:.2f} / {c1:.2f}", f"{w1 / w2:.2f}", f"{c1 / c2:.2f}"))
-    table(rows, ("step", "default: wall / CPU s", "1 thread: wall / CPU s", "wall 1t/default",
+    if saved is None:
+        os.environ.pop("TINYREC_BLAS_THREADS", None)
+    else:
+        os.environ["TINYREC_BLAS_THREADS"] = saved
+    table(rows, ("step", "BLAS default: wall / CPU s", "1 thread: wall / CPU s", "wall 1t/default",
                  "CPU 1t/default"))
 
 
@@ -376,8 +382,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random 90/10 splits")
     parser.add_argument("--torch-epochs", type=int, default=20, help="PyTorch NeuMF epochs (He et al.: 20)")
-    parser.add_argument("--skip-scale", action="store_true", help="skip sections 3 and 4's ML-1M part")
+    parser.add_argument("--sections", nargs="+", default=["ratings", "ranking", "scale", "threads"],
+                        choices=["ratings", "ranking", "scale", "threads"], help="which sections to run")
     args = parser.parse_args(argv)
+    todo = set(args.sections)
     from tinyrec.datasets import load_movielens
 
     print(f"Contenders: tinyrec; Surprise {surprise.__version__ if surprise else 'not installed'}; "
@@ -390,13 +398,16 @@ def main(argv=None):
             print(f"{name}: not found on disk, skipped (see tinyrec.datasets.load_movielens).")
     for name, data in datasets.items():
         print(f"\n######## {name}: {len(data.ratings):,} ratings, {data.n_users:,} users, {data.n_items:,} items")
-        ratings_section(data, args.seeds if name == "ml-100k" else args.seeds[:1])
-        ranking_section(data, args.torch_epochs)
+        if "ratings" in todo:
+            ratings_section(data, args.seeds if name == "ml-100k" else args.seeds[:1])
+        if "ranking" in todo:
+            ranking_section(data, args.torch_epochs)
     big = None
-    if not args.skip_scale:
+    if todo & {"scale", "threads"}:
         big, name = ml1m_shaped()
+    if "scale" in todo:
         scale_section(big, name)
-    if "ml-100k" in datasets:
+    if "threads" in todo and "ml-100k" in datasets:
         threads_section(datasets["ml-100k"], big)
     return 0
 

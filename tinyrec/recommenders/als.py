@@ -40,6 +40,10 @@ import numpy as np
 __all__ = ["als_half_step", "als_objective", "fit_als"]
 
 
+#: Own ids solved per batch of ``np.linalg.solve``: bounds the ``(chunk, k+1, k+1)`` systems held at once.
+SOLVE_CHUNK = 1024
+
+
 def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias, order=None):
     """Solve one side of biased MF exactly, the other side held fixed (module docstring).
 
@@ -53,31 +57,45 @@ def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias
         order: optional ``np.argsort(own_ids, kind="stable")``, to reuse it across sweeps.
 
     Returns:
-        ``factors (n_own, k)`` and ``biases (n_own,)``, float64: for each own row ``u`` the solution of
-        ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``. The sums ``Z_uᵀZ_u``, ``Z_uᵀy_u`` are accumulated in
-        ``other_factors.dtype`` (float32 for a float32 model, float64 for exact checks).
+        ``factors (n_own, k)`` and ``biases (n_own,)`` in ``other_factors.dtype``: for each own row ``u``
+        the solution of ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``.
+
+    How: with ``Q_u`` the ``n_u`` fixed rows and ``z_i = [q_i, 1]``, the system is assembled blockwise,
+    never building ``Z_u`` itself::
+
+        Z_uᵀZ_u = [[Q_uᵀQ_u,  Σ_i q_i],        Z_uᵀy_u = [Q_uᵀ y_u,  Σ_i y_ui]
+                   [Σ_i q_iᵀ,  n_u    ]]
+
+    one small product per id (a Python loop over ids: each is a BLAS call on an ``(n_u, k)`` block), then
+    ``np.linalg.solve`` on ``SOLVE_CHUNK`` ids at a time. Memory: ``O(N)`` for the sorted ids and targets
+    plus ``O(SOLVE_CHUNK·k²)``, whatever the number of ratings.
     """
     if order is None:
         order = np.argsort(own_ids, kind="stable")  # group each own id's ratings into one contiguous block
     k = other_factors.shape[1]
-    dtype = other_factors.dtype  # float32 products are twice as fast; the solve below is float64 anyway
-    z = np.empty((len(order), k + 1), dtype=dtype)
-    z[:, :k] = other_factors[other_ids[order]]  # z_i = [q_i, 1], one row per rating, grouped by own id
-    z[:, k] = 1.0
+    dtype = other_factors.dtype  # float32 products for a float32 model, float64 for exact checks
+    other_sorted = other_ids[order]
     y = np.asarray(targets, dtype=dtype)[order]
     counts = np.bincount(own_ids, minlength=n_own)
     bounds = np.concatenate(([0], np.cumsum(counts))).tolist()  # Python ints: cheap slicing in the loop
-    gram = np.zeros((n_own, k + 1, k + 1), dtype=dtype)
-    rhs = np.zeros((n_own, k + 1), dtype=dtype)
-    for u in np.flatnonzero(counts).tolist():  # one small product per id: Z_uᵀ Z_u and Z_uᵀ y_u
-        block = z[bounds[u]:bounds[u + 1]]
-        np.matmul(block.T, block, out=gram[u])
-        np.matmul(y[bounds[u]:bounds[u + 1]], block, out=rhs[u])
     penalty = np.full(k + 1, float(l2))
     penalty[k] = l2_bias
-    weight = np.maximum(counts, 1).astype(np.float64)  # n_u, or 1 for an empty row (then x_u = 0)
-    system = gram.astype(np.float64) + weight[:, None, None] * np.diag(penalty)[None]
-    x = np.linalg.solve(system, rhs.astype(np.float64)[:, :, None])[:, :, 0]  # all the ridge systems at once
+    x = np.zeros((n_own, k + 1), dtype=dtype)  # ids without ratings keep x_u = 0
+    rated = np.flatnonzero(counts)
+    for start in range(0, len(rated), SOLVE_CHUNK):
+        ids = rated[start:start + SOLVE_CHUNK]
+        system = np.zeros((len(ids), k + 1, k + 1), dtype=dtype)
+        rhs = np.zeros((len(ids), k + 1), dtype=dtype)
+        for row, u in enumerate(ids.tolist()):
+            lo, hi = bounds[u], bounds[u + 1]
+            block = np.take(other_factors, other_sorted[lo:hi], axis=0)  # Q_u, (n_u, k)
+            np.matmul(block.T, block, out=system[row, :k, :k])  # Q_uᵀ Q_u
+            system[row, :k, k] = system[row, k, :k] = block.sum(axis=0)  # Σ q_i
+            system[row, k, k] = hi - lo  # n_u
+            np.matmul(y[lo:hi], block, out=rhs[row, :k])  # Q_uᵀ y_u
+            rhs[row, k] = y[lo:hi].sum()  # Σ y_ui
+        system += counts[ids].astype(dtype)[:, None, None] * np.diag(penalty).astype(dtype)  # + n_u Λ
+        x[ids] = np.linalg.solve(system, rhs[:, :, None])[:, :, 0]  # all the ridge systems of the chunk
     return x[:, :k], x[:, k]
 
 

@@ -273,7 +273,7 @@ def test_each_example_moves_the_model_by_at_most_the_clip_norm(scale):
 
 
 def test_a_whole_recommender_example_is_clipped_as_one_vector():
-    mf = MatrixFactorization(4, 4, n_factors=3, l2=0.0, init_std=1.0, seed=0, dtype="float64")
+    mf = MatrixFactorization(4, 4, n_factors=3, l2=0.0, init_std=1.0, solver="sgd", seed=0, dtype="float64")
     mf.global_mean = 0.0
     mf.compile(optimizer=SGD(1.0), loss="mse")
     x, y = (np.array([2]), np.array([3])), np.array([[50.0]])  # a huge error: a gradient far above C

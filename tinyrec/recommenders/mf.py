@@ -139,6 +139,7 @@ class MatrixFactorization(NeuralRecommender):
         validation_fraction = _checks.unit_interval(owner, "validation_fraction", validation_fraction,
                                                     closed_low=False)
         patience = _checks.non_negative_int(owner, "patience", patience)
+        _checks.positive(owner, "learning_rate", learning_rate)  # checked for ALS too: a typo is a typo
         if epochs is None:
             epochs = DEFAULT_EPOCHS[self.solver]
         if self.solver == "als" and optimizer is not None:

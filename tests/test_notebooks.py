@@ -8,6 +8,7 @@ matplotlib versions; a figure's ``text/plain`` (``<Figure size 600x320 with 1 Ax
 """
 
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -22,6 +23,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-
 # changes on every run. Chapters should not print such reprs; this keeps one from failing the test spuriously.
 _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 
+# Kernels run with single-threaded BLAS. On a shared machine a multi-threaded BLAS oversubscribes the cores
+# (we measured chapter 7's NeuMF epoch at 35 s instead of 1.3 s under load), and the summation order of a
+# threaded matrix product can depend on the thread count, which would change the last digits of printed
+# numbers from one machine to the next.
+KERNEL_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 _executed = {}   # path -> (executed notebook, None) or (None, the exception execution raised)
 
 
@@ -33,7 +40,7 @@ def _execute(path):
         client = nbclient.NotebookClient(copy.deepcopy(nb), timeout=600, kernel_name="python3",
                                          resources={"metadata": {"path": str(path.parent)}})
         try:
-            _executed[path] = (client.execute(), None)
+            _executed[path] = (client.execute(env=KERNEL_ENV), None)
         except Exception as exc:   # CellExecutionError names the cell and carries its traceback
             _executed[path] = (None, exc)
     return _executed[path]

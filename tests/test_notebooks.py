@@ -1,15 +1,19 @@
 """Every chapter notebook runs top to bottom on the bundled data, and re-running it reproduces its committed
 text outputs exactly, so a committed output can never go stale.
 
-Each notebook is executed ONCE per test session (a module-level cache); both the "executes" and the
-"reproduces its outputs" checks read that one execution. Only text is compared: streams (stdout/stderr) and
-``text/plain`` of results and displays. Image bytes are not compared because PNG encoding differs between
-matplotlib versions; a figure's ``text/plain`` (``<Figure size 600x320 with 1 Axes>``) still is.
+Each notebook is executed ONCE per test session; both the "executes" and the "reproduces its outputs" checks
+read that one execution. The selected notebooks run two at a time in background threads (each thread drives
+its own kernel process and event loop); ``TINYREC_NOTEBOOK_WORKERS=1`` runs them one after another.
+
+Only text is compared: streams (stdout/stderr) and ``text/plain`` of results and displays. Image bytes are
+not compared because PNG encoding differs between matplotlib versions; a figure's ``text/plain``
+(``<Figure size 600x320 with 1 Axes>``) still is.
 """
 
 import copy
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,21 +33,37 @@ _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 # numbers from one machine to the next.
 KERNEL_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-_executed = {}   # path -> (executed notebook, None) or (None, the exception execution raised)
+WORKERS = int(os.environ.get("TINYREC_NOTEBOOK_WORKERS", "2"))
 
 
-def _execute(path):
-    """Run the notebook at ``path`` top to bottom once per session; later calls return the cached result."""
-    if path not in _executed:
-        nb = nbformat.read(path, as_version=4)
-        # The per-cell timeout only stops a runaway cell; it is not a speed test (chapters take seconds).
-        client = nbclient.NotebookClient(copy.deepcopy(nb), timeout=600, kernel_name="python3",
-                                         resources={"metadata": {"path": str(path.parent)}})
-        try:
-            _executed[path] = (client.execute(env=KERNEL_ENV), None)
-        except Exception as exc:   # CellExecutionError names the cell and carries its traceback
-            _executed[path] = (None, exc)
-    return _executed[path]
+def _run(path):
+    """Execute the notebook at ``path`` top to bottom in a fresh kernel.
+
+    Returns ``(executed notebook, None)``, or ``(None, exception)`` if a cell failed (CellExecutionError
+    names the cell and carries its traceback).
+    """
+    nb = nbformat.read(path, as_version=4)
+    # The per-cell timeout only stops a runaway cell; it is not a speed test (chapters take seconds).
+    client = nbclient.NotebookClient(copy.deepcopy(nb), timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    try:
+        return client.execute(env=KERNEL_ENV), None
+    except Exception as exc:
+        return None, exc
+
+
+@pytest.fixture(scope="module")
+def executions(request):
+    """path -> Future of ``_run(path)``, for the notebooks the selected tests need (``-k`` is honoured), in
+    test order, started at once on a pool of WORKERS threads."""
+    needed = []
+    for item in request.session.items:
+        path = getattr(item, "callspec", None) and item.callspec.params.get("path")
+        if (path is not None and "executions" in getattr(item, "fixturenames", ()) and item.module is request.module
+                and path not in needed):
+            needed.append(path)
+    with ThreadPoolExecutor(max_workers=max(1, WORKERS)) as pool:
+        yield {path: pool.submit(_run, path) for path in needed}
 
 
 def _text_outputs(cell):
@@ -72,15 +92,15 @@ def test_the_course_has_chapters():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(path):
-    _, error = _execute(path)
+def test_notebook_executes(path, executions):
+    _, error = executions[path].result()
     if error is not None:
         raise error   # the cell that failed and its traceback
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_reproduces_its_committed_outputs(path):
-    executed, error = _execute(path)
+def test_notebook_reproduces_its_committed_outputs(path, executions):
+    executed, error = executions[path].result()
     if error is not None:
         pytest.fail(f"{path.name} did not run to the end (see test_notebook_executes): {type(error).__name__}")
     committed = nbformat.read(path, as_version=4)

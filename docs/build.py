@@ -65,9 +65,9 @@ def _toctree(entries, caption=None, hidden=False, maxdepth=None) -> str:
     return "\n".join(lines)
 
 
-def _run_it_cell(nb_name: str) -> dict:
-    """A markdown cell put under each chapter's title: how to run it, and the notebook file itself."""
-    text = (
+def add_run_it(nb: dict, nb_name: str) -> None:
+    """Put a "Run it" box right under the chapter's title: the command, and the notebook file itself."""
+    box = (
         "```{admonition} Run it\n"
         ":class: tip run-it\n"
         f"`jupyter notebook notebooks/{nb_name}` "
@@ -76,7 +76,17 @@ def _run_it_cell(nb_name: str) -> dict:
         "This page shows the outputs stored in the notebook; building the site executes nothing.\n"
         "```\n"
     )
-    return {"cell_type": "markdown", "id": "tinyrec-run-it", "metadata": {}, "source": text}
+    first = nb["cells"][0] if nb["cells"] else None
+    if first and first["cell_type"] == "markdown":
+        text = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]
+        title, sep, rest = text.partition("\n")
+        if title.startswith("# "):  # the usual first cell: "# Chapter N — ..." then the goals
+            first["source"] = title + "\n\n" + box + "\n" + rest
+            return
+    cell = {"cell_type": "markdown", "id": "tinyrec-run-it", "metadata": {}, "source": box}
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+        del cell["id"]  # cell ids exist from nbformat 4.5 on
+    nb["cells"].insert(0, cell)
 
 
 def copy_mathjax(dest: Path) -> None:
@@ -128,10 +138,7 @@ def stage(src: Path) -> None:
     for path in nbs:
         shutil.copy2(path, src / "notebooks" / "_originals" / path.name)
         nb = json.loads(path.read_text(encoding="utf-8"))
-        cell = _run_it_cell(path.name)
-        if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
-            del cell["id"]  # cell ids exist from nbformat 4.5 on
-        nb["cells"].insert(1, cell)
+        add_run_it(nb, path.name)
         (src / "notebooks" / path.name).write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
     # The glossary: written as docs/glossary.md, whose links are relative to docs/.

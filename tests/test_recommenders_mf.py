@@ -78,7 +78,7 @@ def test_bad_ids_and_ratings():
         model.predict([-1], [0])
     with pytest.raises(ValueError, match="2 user/item ids but 3 ratings"):
         model.fit([0, 1], [1, 2], [3.0, 4.0, 5.0], verbose=0)
-    with pytest.raises(ValueError, match="ratings contain NaN"):
+    with pytest.raises(ValueError, match="ratings contains NaN"):
         model.fit([0, 1], [1, 2], [3.0, np.nan], verbose=0)
     with pytest.raises(RuntimeError, match="call fit first"):
         model.recommend([0], k=3)

@@ -95,7 +95,7 @@ def test_early_stopping_holds_out_one_positive_per_user_and_ranks_it():
     users = np.repeat(np.arange(40), 10)
     items = np.concatenate([rng.choice(200, 10, replace=False) for _ in range(40)])
     m = _Spy(40, 200, n_factors=2, mlp_layers=(4, 2), seed=0)
-    history = m.fit(users, items, epochs=2, n_negatives=2, verbose=0)
+    history = m.fit(users, items, epochs=2, n_negatives=2, verbose=0).history
     hr = history.history["val_hit_rate"]
     assert len(hr) == len(history.history["loss"]) >= 1 and all(0 <= v <= 1 for v in hr)
     assert len(history.history["val_ndcg"]) == len(hr)

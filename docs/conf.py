@@ -24,7 +24,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"exclude-members": "__init__"}
 napoleon_google_docstring = True
-napoleon_numpy_docstring = False
+napoleon_numpy_docstring = True   # a few (the MovieLens loader) use NumPy-style sections
 napoleon_use_ivar = True     # "Attributes:" as a field list, not as extra objects that could collide
 napoleon_use_rtype = False
 

@@ -162,8 +162,11 @@ def stage(src: Path) -> None:
     (src / "api" / "index.rst").write_text("\n".join(index), encoding="utf-8")
 
 
-def build(builddir: Path, quiet: bool = False) -> Path:
-    """Stage and build; returns the HTML directory. Raises CalledProcessError when Sphinx fails."""
+def build(builddir: Path, quiet: bool = False, strict_docstrings: bool = False) -> Path:
+    """Stage and build; returns the HTML directory. Raises CalledProcessError when Sphinx fails.
+
+    ``strict_docstrings``: a docstring that is not valid reStructuredText fails the build instead of being
+    shown verbatim (see docs/conf.py)."""
     builddir = Path(builddir).resolve()
     src, html = builddir / "src", builddir / "html"
     stage(src)
@@ -175,7 +178,8 @@ def build(builddir: Path, quiet: bool = False) -> Path:
     if quiet:
         cmd.insert(3, "-q")
     # autodoc imports this checkout's tinyrec, whatever else is installed.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "TINYREC_DOCS_STRICT": "1" if strict_docstrings else "0"}
     subprocess.run(cmd, check=True, cwd=ROOT, env=env)
     return html
 
@@ -185,12 +189,21 @@ def main(argv=None) -> int:
     parser.add_argument("--builddir", type=Path, default=DOCS / "_build",
                         help="where to stage sources and write html/ (default: docs/_build)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("--strict-docstrings", action="store_true",
+                        help="fail on docstrings that are not valid reStructuredText instead of showing them verbatim")
     args = parser.parse_args(argv)
     try:
-        html = build(args.builddir, quiet=args.quiet)
+        html = build(args.builddir, quiet=args.quiet, strict_docstrings=args.strict_docstrings)
     except subprocess.CalledProcessError as err:
-        print(f"docs/build.py: Sphinx failed (exit {err.returncode}); see the warnings above.", file=sys.stderr)
+        print(f"docs/build.py: Sphinx failed (exit {err.returncode}); see the warnings above. Paths under "
+              f"{Path(args.builddir) / 'src'} are staged copies: index.md is README.md, glossary.md is "
+              "docs/glossary.md, notebooks/ is notebooks/.", file=sys.stderr)
         return err.returncode or 1
+    report = html.parent / "verbatim-docstrings.txt"
+    verbatim = report.read_text(encoding="utf-8").splitlines() if report.exists() else []
+    if verbatim:
+        print(f"{len(verbatim)} docstrings are not valid reStructuredText and are shown verbatim "
+              f"(listed in {report}; --strict-docstrings shows why each one fails).")
     print(f"Built {html / 'index.html'}")
     return 0
 

@@ -59,6 +59,7 @@ import inspect  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from docutils.core import publish_doctree  # noqa: E402
 from sphinx.util import logging as sphinx_logging  # noqa: E402
@@ -95,8 +96,23 @@ def _verbatim_if_not_rst(app, what, name, obj, options, lines):
     original = inspect.getdoc(obj) or "\n".join(lines)
     lines[:] = ["::", ""] + ["    " + line if line else "" for line in original.splitlines()] + [""]
     _logger.info("tinyrec docs: docstring of %s shown verbatim (not reStructuredText: %s)", name, problem)
+    # keyed by where the object is defined, so a class re-exported by its package is listed once
+    qualname, module = getattr(obj, "__qualname__", None), getattr(obj, "__module__", None)
+    where = f"{module}.{qualname}" if qualname and module else name
+    _verbatim[where] = problem
+
+
+_verbatim = {}
+
+
+def _report_verbatim(app, exception):
+    """List the verbatim docstrings beside the HTML, for docs/build.py to summarise."""
+    if exception is None:
+        report = "".join(f"{name}\t{problem}\n" for name, problem in sorted(_verbatim.items()))
+        (Path(app.outdir).parent / "verbatim-docstrings.txt").write_text(report, encoding="utf-8")
 
 
 def setup(app):
     # After napoleon (priority 500) has turned "Args:" sections into fields, so its output is what is checked.
     app.connect("autodoc-process-docstring", _verbatim_if_not_rst, priority=600)
+    app.connect("build-finished", _report_verbatim)

@@ -13,6 +13,8 @@ Needs the docs tools (part of the ``test`` extra) and Debian's ``chromium`` + ``
 from __future__ import annotations
 
 import functools
+import html
+import importlib
 import importlib.util
 import json
 import pkgutil
@@ -216,6 +218,15 @@ def test_every_public_module_has_an_api_page(site):
     assert missing == []
     dense = (site / "api" / "tinyrec.layers.html").read_text(encoding="utf-8")
     assert 'id="tinyrec.layers.Dense"' in dense and "tinyrec.layers.Dense.backward" in dense
+    # No docstring is lost, whether rendered as reStructuredText or shown verbatim: each module's first
+    # line is on its page (compared without markup characters, which rendering removes).
+    unmarked = functools.partial(re.sub, r"[`*|\\\s]+", "")
+    for name in modules:
+        doc = (importlib.import_module(name).__doc__ or "").strip()
+        if name == "tinyrec" or not doc:
+            continue
+        page = re.sub(r"<[^>]+>", "", (site / "api" / f"{name}.html").read_text(encoding="utf-8"))
+        assert unmarked(doc.splitlines()[0])[:40] in unmarked(html.unescape(page)), f"{name}: docstring missing"
 
 
 def test_front_page_glossary_and_api_in_the_browser(site, base_url, browser, shots):

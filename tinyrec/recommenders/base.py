@@ -171,6 +171,12 @@ class Recommender:
                 raise ValueError(f"{type(self).__name__}: the saved seen-items table is inconsistent.")
             self._seen = (indptr, indices)
 
+    def save(self, path):
+        """Save the whole model (configuration, weights, fitted state) to one file; read it back with
+        ``tinyrec.saving.load_model(path)``."""
+        from ..saving import save_model
+        return save_model(self, path)
+
     def __repr__(self):
         return f"{type(self).__name__}(n_users={self.n_users}, n_items={self.n_items})"
 

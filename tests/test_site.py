@@ -256,9 +256,13 @@ def test_chapter_page_in_the_browser(site, base_url, browser, shots, notebook):
     try:
         # every chapter derives its formulas in LaTeX, so MathJax must have typeset some
         assert n_math > 0, f"{notebook.stem}: no typeset formulas"
-        # its stored plots are shown: as many images as image outputs in the committed notebook
+        # its stored plots are shown: an <img> for each output whose richest form is an image (myst-nb
+        # prefers HTML/JavaScript/widgets over images, as Jupyter does)
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-        n_plots = sum("image/png" in out.get("data", {}) for c in cells for out in c.get("outputs", []))
+        richer = {"text/html", "application/javascript", "application/vnd.jupyter.widget-view+json"}
+        n_plots = sum(bool(data.keys() & {"image/png", "image/jpeg", "image/svg+xml"}) and not data.keys() & richer
+                      for c in cells for data in (out.get("data", {}) for out in c.get("outputs", [])))
+        assert n_plots > 0, f"{notebook.stem}: every chapter has a plot"
         assert page.locator("main img").count() >= n_plots
         # how to run it, and the notebook file itself (the committed one, byte for byte)
         run_it = page.inner_text(".run-it")

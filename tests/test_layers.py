@@ -150,8 +150,55 @@ def test_embedding_lookup_equals_onehot_times_table():
     ([0, 5], r"Embedding 'items': ids contains id 5, outside \[0, 5\)"),
     ([-1, 2], r"contains id -1, outside"),
     ([0.5, 1], "ids must be integers; got 0.5"),
-    ([[0, 1], [1, 2]], "ids must be 1-D"),
+    ([[[0, 1], [1, 2]]], r"ids must be \(batch,\) or \(batch, time\) integers; got shape \(1, 2, 2\)"),
+    ([[0, 1], [1, 9]], r"contains id 9, outside \[0, 5\)"),  # sequences are checked as well
 ])
 def test_embedding_bad_ids(ids, match):
     with pytest.raises(ValueError, match=match):
         Embedding(5, 2, name="items")(np.array(ids))
+
+
+# --- Embedding over sequences ------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (3, 5)])
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_embedding_gradients_for_2d_ids(shape, l2):
+    ids = np.random.default_rng(shape[1]).integers(0, 6, shape)
+    layer = Embedding(6, 3, l2=l2, mask_zero=True, embeddings_initializer="random_normal")
+    layer.build(dtype=np.float64, rng=np.random.default_rng(0))
+    layer.params["embeddings"] *= 10
+    errors = check_layer(layer, ids)
+    assert errors["embeddings"] <= TOLERANCE
+
+
+def test_embedding_of_sequences_shapes_and_sparse_gradient():
+    layer = Embedding(10, 2)
+    layer.build(dtype=np.float64, rng=np.random.default_rng(0))
+    ids = np.array([[7, 2], [7, 7]])
+    y = layer(ids)
+    assert y.shape == (2, 2, 2) and np.array_equal(y[1, 0], layer.params["embeddings"][7])
+    layer.backward(np.arange(8.0).reshape(2, 2, 2))
+    g = layer.grads["embeddings"]
+    assert isinstance(g, SparseGradient) and g.indices.tolist() == [2, 7]
+    assert g.values.tolist() == [[2.0, 3.0], [0 + 4 + 6, 1 + 5 + 7]]  # id 7 at three positions
+
+
+def test_embedding_mask_zero():
+    layer = Embedding(5, 3, mask_zero=True)
+    assert layer(np.array([[0, 0, 3], [1, 0, 4]])).shape == (2, 3, 3)
+    assert layer.output_mask.tolist() == [[False, False, True], [True, False, True]]
+    assert layer(np.array([[2], [0]])).shape == (2, 1, 3)  # with mask_zero a column is a length-1 sequence
+    assert Embedding(5, 3)(np.array([[2], [0]])).shape == (2, 3)  # without: one id per row, as before
+    assert Embedding(5, 3, mask_zero=True).compute_output_shape((None, 7)) == (None, 7, 3)
+    with pytest.raises(TypeError, match="mask_zero must be True or False"):
+        Embedding(5, 3, mask_zero=1)
+
+
+@pytest.mark.parametrize("first", ["tinyrec.recurrent", "tinyrec.convolutional", "tinyrec.layers"])
+def test_sequence_layers_importable_in_any_order_without_a_cycle(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}\nfrom tinyrec.layers import GRU, SimpleRNN, Conv1D, GlobalMaxPooling1D, "
+            "GlobalAveragePooling1D\nimport tinyrec.recurrent, tinyrec.convolutional\n"
+            "assert GRU is tinyrec.recurrent.GRU and Conv1D is tinyrec.convolutional.Conv1D")
+    subprocess.run([sys.executable, "-c", code], check=True)

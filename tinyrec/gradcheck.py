@@ -88,7 +88,7 @@ def _compare(analytic, numeric, indices):
     return relative_error(a, n)
 
 
-def check_layer(layer, x, training=False, seed=0, eps=1e-6, max_checks=None) -> dict[str, float]:
+def check_layer(layer, x, training=False, seed=0, eps=1e-6, max_checks=None, mask=None) -> dict[str, float]:
     """Check a layer's ``backward`` against finite differences; return ``{name: relative error}``.
 
     The result has ``"input"`` (for float inputs; integer ids have no gradient) and one entry per
@@ -100,6 +100,9 @@ def check_layer(layer, x, training=False, seed=0, eps=1e-6, max_checks=None) -> 
         training: run forward in training mode (for dropout the random mask is held fixed).
         seed: seeds the random upstream gradient.
         max_checks: check at most this many random entries per array (large embedding tables).
+        mask: for layers with ``supports_masking`` (recurrent, convolutional, pooling): a ``(batch, time)``
+            bool mask passed to every ``forward``; masked steps then must get exactly the gradient the
+            finite differences see (none, if the layer ignores them).
     """
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind == "f" else np.asarray(x).dtype)
@@ -116,6 +119,8 @@ def check_layer(layer, x, training=False, seed=0, eps=1e-6, max_checks=None) -> 
     def forward():
         if rng_state is not None:
             layer.rng.bit_generator.state = rng_state
+        if mask is not None:
+            return layer.forward(x, training=training, mask=mask)
         return layer.forward(x, training=training)
 
     out = forward()

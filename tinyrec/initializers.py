@@ -12,6 +12,8 @@ name                distribution                                           why
 ``uniform``         U(−0.05, 0.05)                                         embeddings (Keras' default)
 ``random_normal``   N(0, 0.05²)                                            embeddings
 ``zeros``/``ones``  constants                                              biases
+``orthogonal``      rows (or columns) orthonormal: Q of a QR of a normal    recurrent kernels: ``h·U``
+                    matrix (Saxe et al. 2014; Keras' recurrent default)    neither grows nor shrinks h
 ==================  =====================================================  ============================
 
 Glorot & Bengio (2010), "Understanding the difficulty of training deep feedforward neural networks";
@@ -141,9 +143,26 @@ def ones(shape, rng=None, dtype=np.float32):
     return np.ones(shape, dtype=dtype)
 
 
+def orthogonal(shape, rng, dtype=np.float32):
+    """A matrix with orthonormal columns (rows, if it is wide): ``Q`` of the QR decomposition of a normal one.
+
+    A recurrent layer multiplies its state by the same matrix every step; an orthogonal ``U`` keeps
+    ``||h·U|| = ||h||``, so at the start of training the state neither explodes nor vanishes over time.
+    The signs of ``diag(R)`` are folded into ``Q`` so the draw is uniform over orthogonal matrices.
+    """
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return np.ascontiguousarray(q.reshape(shape), dtype=dtype)
+
+
 _REGISTRY = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, random_normal, zeros, ones)
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, random_normal, zeros, ones,
+              orthogonal)
 }
 NAMES = tuple(_REGISTRY)
 

@@ -21,8 +21,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from . import _checks, initializers
 from . import activations as activations_module
-from . import initializers
 from ._checks import as_rng as _as_rng
 from ._checks import check_ids
 from .sparse import SparseGradient  # a data type: (row indices, row gradients) of a table
@@ -53,6 +53,11 @@ class Layer:
 
     activation = None  # the output activation, if the layer ends in one (see ``backward_from_logits``)
     penalty = 0.0  # a regularisation term this layer adds to the loss on the last forward pass
+    # Masks (variable-length sequences): a layer with ``supports_masking`` has
+    # ``forward(x, training=False, mask=None)`` taking a ``(batch, time)`` bool mask (True = a real step), and
+    # sets ``output_mask`` to the mask of its own output (None once the time axis is gone).
+    supports_masking = False
+    output_mask = None
 
     def __init__(self, name=None, input_dim=None, input_shape=None):
         self.name = name or _auto_name(self._default_name())
@@ -81,12 +86,16 @@ class Layer:
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
 
-    def __call__(self, x, training=False):
-        """Build on first use (from ``x``'s shape and float dtype), then ``forward``."""
+    def __call__(self, x, training=False, mask=None):
+        """Build on first use (from ``x``'s shape and float dtype), then ``forward`` (with ``mask`` if given)."""
         if not self.built:
             x = np.asarray(x)
             dtype = x.dtype if x.dtype.kind == "f" else np.float32
             self.build(x.shape, rng=None, dtype=dtype)
+        if mask is not None:
+            if not self.supports_masking:
+                raise TypeError(f"Layer {self.name!r} ({type(self).__name__}) does not accept a mask.")
+            return self.forward(x, training=training, mask=mask)
         return self.forward(x, training=training)
 
     # -- the two passes ------------------------------------------------------------------------
@@ -130,6 +139,8 @@ class Layer:
             raise ValueError(
                 f"Layer {self.name!r} expects input of shape (batch, {width}); got shape {x.shape}."
             )
+        if x.dtype.kind not in "fiub":
+            raise ValueError(f"Layer {self.name!r}: x must be a real numeric array; got dtype {x.dtype}.")
 
     def get_config(self) -> dict:
         """Constructor arguments that rebuild this layer (Keras' name), for ``model.save``.
@@ -186,12 +197,12 @@ class Dense(Layer):
                  bias_initializer="zeros", input_dim=None, name=None, input_shape=None):
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
-        if input_dim is not None and (not isinstance(input_dim, (int, np.integer)) or input_dim < 1):
-            raise ValueError(f"Dense: input_dim must be a positive integer; got {input_dim!r}.")
+        if input_dim is not None:
+            input_dim = _checks.positive_int("Dense", "input_dim", input_dim)
         super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)
         self.units = int(units)
         self.activation = activations_module.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _checks.flag("Dense", "use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 
@@ -307,35 +318,53 @@ class Embedding(Layer):
     A lookup is a one-hot vector times the table: ``E[id] = onehot(id) · E``, so an embedding is a
     ``Dense`` layer without bias whose input is one-hot — computed without ever building the one-hot.
 
-    Shapes: ``ids (batch,)`` (or ``(batch, 1)``) integers in ``[0, input_dim)``; table ``E (input_dim,
-    output_dim)``; output ``(batch, output_dim)``.
+    Shapes: table ``E (input_dim, output_dim)``; ids are integers in ``[0, input_dim)``:
 
-    Backward, from ``dy (batch, output_dim)``: with ``dE = onehot(ids)ᵀ · dy``, row ``r`` of the gradient is
-    ``dE_r = Σ_{n : id_n = r} dy_n`` — repeated ids **accumulate**, rows not in the batch are **zero**.
-    So the gradient is stored sparse, as ``SparseGradient(unique ids, summed rows)``, and an optimizer
-    step costs O(batch × output_dim), not O(input_dim × output_dim). Ids have no gradient: ``backward``
-    returns ``None``.
+    * ``ids (batch,)`` (or ``(batch, 1)``) → ``(batch, output_dim)``: one id per row (users, items);
+    * ``ids (batch, time)`` → ``(batch, time, output_dim)``: a sequence per row (a listening history), for
+      the recurrent and convolutional layers. With ``mask_zero=True`` ids are always sequences, so
+      ``(batch, 1)`` gives ``(batch, 1, output_dim)``.
+
+    ``mask_zero=True`` (Keras' name): id 0 is padding, not an item. The layer then sets
+    ``self.output_mask = (ids != 0)`` ``(batch, time)`` bool on every forward pass; ``Sequential`` hands it
+    to the next layers that accept a mask (``GRU``, ``Conv1D``, the pooling layers), which skip the padded
+    steps. Give such a table ``input_dim = n_items + 1`` and shift item ids by one.
+
+    Backward, from ``dy`` (the output's shape): with ``dE = onehot(ids)ᵀ · dy``, row ``r`` of the gradient is
+    ``dE_r = Σ_{n : id_n = r} dy_n`` (``n`` running over every position, rows and time steps alike) —
+    repeated ids **accumulate**, rows not in the batch are **zero**. So the gradient is stored sparse, as
+    ``SparseGradient(unique ids, summed rows)``, and an optimizer step costs O(lookups × output_dim), not
+    O(input_dim × output_dim). Ids have no gradient: ``backward`` returns ``None``. (Padded steps receive
+    ``dy = 0`` from a mask-aware layer above, so row 0 never moves.)
 
     L2 regularisation (``l2 = λ``), per lookup as in classic matrix factorisation:
-    ``penalty = λ/N Σ_n ||E[id_n]||²`` is added to the loss, and ``dE_r += 2λ/N · count_r · E_r``.
+    ``penalty = λ/N Σ_n ||E[id_n]||²`` (``N`` lookups) is added to the loss, and
+    ``dE_r += 2λ/N · count_r · E_r``.
 
     Args:
-        input_dim: number of ids (users or items). output_dim: vector size.
+        input_dim: number of ids (users or items; ``n_items + 1`` with ``mask_zero``). output_dim: vector size.
         embeddings_initializer: a name from ``tinyrec.initializers`` (Keras' default ``"uniform"``).
         l2: the regularisation strength λ ≥ 0.
+        mask_zero: id 0 is padding (see above).
     """
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", l2=0.0, name=None):
+    supports_masking = True  # it *produces* the mask; an incoming one is ignored
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", l2=0.0, mask_zero=False,
+                 name=None):
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
-        if not (isinstance(l2, (int, float)) and l2 >= 0):
-            raise ValueError(f"Embedding: l2 must be a number >= 0; got {l2!r}.")
+        l2 = _checks.non_negative("Embedding", "l2", l2)
+        if not isinstance(mask_zero, (bool, np.bool_)):
+            raise TypeError(f"Embedding: mask_zero must be True or False; got {mask_zero!r}.")
         super().__init__(name=name)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.l2 = float(l2)
+        self.mask_zero = bool(mask_zero)
         self.needs_input_grad = False
+        self.output_mask = None
 
     def build(self, input_shape=None, rng=None, dtype=np.float32):
         super().build(input_shape or (None,), rng, dtype)
@@ -348,23 +377,63 @@ class Embedding(Layer):
         return self.forward(ids, training=training)
 
     def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) == 2 and (self.mask_zero or input_shape[1] != 1):
+            return (input_shape[0], input_shape[1], self.output_dim)  # a sequence per row
         return (input_shape[0], self.output_dim)
 
     def check_ids(self, ids):
-        """``ids`` as a 1-D int64 array, or a clear error naming this layer and the first bad id."""
-        return check_ids(f"Embedding {self.name!r}", "ids", ids, self.input_dim)
+        """``ids`` as an int64 array, ``(batch,)`` or ``(batch, time)``, or a clear error naming this layer.
 
-    def forward(self, ids, training=False):
+        One id per row comes back 1-D (a ``(batch, 1)`` column is flattened, unless ``mask_zero``); a
+        ``(batch, time)`` matrix stays 2-D. Ids are never cast to float, so id 2²⁴ + 1 stays itself.
+        """
+        owner = f"Embedding {self.name!r}"
+        try:
+            arr = np.asarray(ids)
+        except ValueError:  # ragged nested lists: check_ids words that error
+            return check_ids(owner, "ids", ids, self.input_dim)
+        if arr.ndim == 2 and (self.mask_zero or arr.shape[1] != 1):
+            return check_ids(owner, "ids", arr.reshape(-1), self.input_dim).reshape(arr.shape)
+        if arr.ndim > 2:
+            raise ValueError(f"{owner}: ids must be (batch,) or (batch, time) integers; got shape {arr.shape}.")
+        return check_ids(owner, "ids", arr, self.input_dim)
+
+    def forward(self, ids, training=False, mask=None):
         ids = self.check_ids(ids)
         self._ids = ids
-        rows = self.params["embeddings"][ids]
+        rows = self.params["embeddings"][ids]  # (batch, dim) or (batch, time, dim)
+        self.output_mask = (ids != 0) if self.mask_zero and ids.ndim == 2 else None
         if self.l2:
             self._rows = rows
-            self.penalty = self.l2 * float(np.sum(rows * rows)) / max(len(ids), 1)
+            self.penalty = self.l2 * float(np.sum(rows * rows)) / max(ids.size, 1)
         return rows
 
     def backward(self, dy):
         if self.l2:
-            dy = dy + (2.0 * self.l2 / max(len(self._ids), 1)) * self._rows
-        self.grads["embeddings"] = SparseGradient.from_rows(self._ids, dy)
+            dy = dy + (2.0 * self.l2 / max(self._ids.size, 1)) * self._rows
+        # Sequences: every (row, step) is one lookup, so flatten both to a list of lookups.
+        self.grads["embeddings"] = SparseGradient.from_rows(self._ids.reshape(-1),
+                                                            dy.reshape(-1, self.output_dim))
         return None
+
+
+# The sequence layers live in their own modules (one concept per module) but are re-exported here, so
+# ``from tinyrec.layers import GRU`` works as in Keras. Those modules import ``Layer`` from this one, so a
+# plain import of them here would be a cycle: at the bottom of this file it works only when ``tinyrec.layers``
+# happens to be imported first, and fails with "partially initialized module" when a program starts with
+# ``import tinyrec.recurrent``. Instead the names are looked up on first use (PEP 562's module __getattr__).
+_ELSEWHERE = {"SimpleRNN": "recurrent", "GRU": "recurrent", "Conv1D": "convolutional",
+              "GlobalMaxPooling1D": "convolutional", "GlobalAveragePooling1D": "convolutional"}
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_ELSEWHERE])

@@ -23,7 +23,7 @@ from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from ._checks import spawn_rngs as _spawn_rngs
 from .callbacks import CallbackList, History, NonFiniteLossError, ProgbarLogger, TerminateOnNaN
-from .layers import Layer
+from .layers import Embedding, Layer
 
 
 def _n_rows(x):
@@ -91,6 +91,8 @@ class _EpochOutputs:
 
     @staticmethod
     def fits(model, n):
+        if getattr(model, "_loss_couples_rows", False):  # e.g. an in-batch softmax: scored batch by batch
+            return False
         return n * int(np.prod(model.output_shape_for(1)[1:])) <= _EpochOutputs.KEEP_LIMIT
 
     def __init__(self, model, keep, guard=True):
@@ -571,6 +573,11 @@ class Sequential(Model):
     ``backward``: ``gᴸ = dL/dŷ``, then ``gˡ⁻¹ = layerˡ.backward(gˡ)`` from the top layer down — the chain
     rule (链式法则), one layer at a time. Shapes: ``x (batch, input_dim)`` → ``ŷ (batch, units of last)``.
 
+    Sequences work as in Keras: ``Embedding`` first takes integer ids ``(batch, time)`` (kept int64, never cast
+    to float) and gives ``(batch, time, dim)``; ``GRU``/``SimpleRNN``/``Conv1D`` + pooling read such 3-D
+    tensors; ``Embedding(..., mask_zero=True)``'s mask of real steps is handed to every later layer with
+    ``supports_masking`` (see ``forward``).
+
     Example (the article's model)::
 
         model = Sequential()
@@ -638,15 +645,23 @@ class Sequential(Model):
         return (n, *self._output_shapes[-1][1:])
 
     def _check_inputs(self, x, where):
+        if self.layers and isinstance(self.layers[0], Embedding):
+            # Ids stay int64 end to end: a float32 cast would round an id above 2**24 to a neighbouring row.
+            return self.layers[0].check_ids(x)
         try:
-            x = np.asarray(x, dtype=self.dtype)
+            x = np.asarray(x)
+            if x.dtype.kind == "c":  # a cast would drop the imaginary part with only a warning
+                raise ValueError(f"got complex values (dtype {x.dtype}); x must be real")
+            x = x.astype(self.dtype, copy=False)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{self.name}.{where}: x must be numeric; {err}") from None
         if x.ndim == 1 and self.built and self._input_shape[-1] == 1:
             x = x.reshape(-1, 1)
-        if x.ndim != 2:
-            raise ValueError(f"{self.name}.{where}: x must be 2-D (samples, features); got shape {x.shape}.")
-        if self.built and x.shape[1] != self._input_shape[-1]:
+        ndim = len(self._input_shape) if self.built else None
+        if x.ndim not in ((ndim,) if ndim else (2, 3)):
+            wanted = "3-D (samples, time, features)" if ndim == 3 else "2-D (samples, features)"
+            raise ValueError(f"{self.name}.{where}: x must be {wanted}; got shape {x.shape}.")
+        if self.built and x.shape[-1] != self._input_shape[-1]:
             raise ValueError(
                 f"{self.name}.{where}: expected inputs with {self._input_shape[-1]} features (first layer "
                 f"{self.layers[0].name!r}); got shape {x.shape}."
@@ -654,16 +669,25 @@ class Sequential(Model):
         if not np.isfinite(x).all():
             bad = np.argwhere(~np.isfinite(x))[0]
             raise ValueError(f"{self.name}.{where}: x contains NaN or inf (first at row {bad[0]}, "
-                             f"column {bad[1]}).")
+                             f"column {bad[-1]}).")
         return x
 
     def forward(self, x, training=False):
+        mask = None  # (batch, time) bool: True at real steps; set by Embedding(mask_zero=True)
         for layer in self.layers:
-            x = layer.forward(x, training)
+            if layer.supports_masking:  # GRU, Conv1D, pooling: use the mask, say what it is after them
+                x = layer.forward(x, training, mask=mask)
+                mask = layer.output_mask
+            else:  # Dense ends a sequence anyway; Dropout and Activation act step by step: mask unchanged
+                x = layer.forward(x, training)
         return x
 
     def backward(self, grad, from_logits=False):
-        """Backpropagate ``grad = dL/dŷ`` (or ``dL/dz`` of the output layer when ``from_logits``)."""
+        """Backpropagate ``grad = dL/dŷ`` (or ``dL/dz`` of the output layer when ``from_logits``).
+
+        Masks need nothing here: each layer cached the mask of its forward pass and gives padded steps
+        no gradient.
+        """
         layers = self.layers
         top = layers[-1]
         grad = top.backward_from_logits(grad) if from_logits else top.backward(grad)

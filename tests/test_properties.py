@@ -426,3 +426,36 @@ def test_neural_recommenders(cls, case, k, batch_size, seed):
                 return
     assert all(finite(v) for values in model.history.history.values() for v in values)
     _check_recommender(model, n_users, n_items, min(k, n_items))
+
+
+@given(case=interactions(), ids=IDS, other=IDS)
+def test_recommenders_on_arbitrary_ids(case, ids, other):
+    n_users, n_items, users, items, ratings = case
+    model = BiasBaseline(n_users, n_items).fit(users, items, ratings)
+    with clear_or_works(r"BiasBaseline\.predict: (user_ids|item_ids)") as out:
+        pred = model.predict(ids, other)
+    if out.ok:
+        assert pred.shape == (len(ids),) and finite(pred)
+    with clear_or_works(r"BiasBaseline\.recommend: user_ids") as out:
+        top, _ = model.recommend(ids, k=1)
+    if out.ok:
+        assert top.shape == (len(ids), 1)
+
+
+RELEVANT = st.one_of(
+    st.lists(st.one_of(st.lists(st.integers(-2, 12), max_size=3), st.sets(st.integers(0, 12), max_size=3),
+                       st.integers(0, 12), st.text(max_size=2), st.none(), st.floats(0, 12)), max_size=4),
+    st.dictionaries(st.integers(-1, 5), st.lists(st.integers(0, 12), max_size=3), max_size=4),
+    hnp.arrays(np.int64, hnp.array_shapes(max_dims=3, max_side=4), elements=st.integers(-1, 12)),
+    hnp.arrays(np.float64, st.integers(0, 4), elements=st.floats(0, 12)),
+)
+
+
+@given(case=ranking_case(), relevant=RELEVANT)
+def test_ranking_metrics_on_arbitrary_relevant(case, relevant):
+    recommended, _, _ = case
+    for fn in RANKING:
+        with clear_or_works(f"{fn.__name__}: ") as out:
+            value = fn(recommended, relevant)
+        if out.ok:
+            assert 0.0 <= value <= 1.0, (fn.__name__, value)

@@ -673,6 +673,8 @@ def _layer_model_optimizer_rows():
         ("Optimizer.name=int", lambda: O.Adam(name=3), "Adam: name"),
         ("get_data_home.file", lambda: get_data_home(__file__), "get_data_home: data_home .* is a file"),
         ("get_data_home.int", lambda: get_data_home(3), "get_data_home: data_home must be a folder path"),
+        ("write_bundled.root=file", lambda: write_bundled(__file__, names=["products"]),
+         "write_bundled: root .* is a file"),
     ]
     return rows
 

@@ -22,7 +22,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinyrec import activations, losses
+from tinyrec import activations, initializers, losses
 from tinyrec import metrics as M
 from tinyrec import optimizers as O
 from tinyrec.datasets import leave_last_out, random_split, temporal_split
@@ -139,6 +139,25 @@ def test_embedding_ids(input_dim, output_dim, ids):
     if out.ok:
         assert rows.shape == (len(ids), output_dim) and finite(rows)
         layer.backward(np.ones_like(rows))
+
+
+@given(name=st.sampled_from(initializers.NAMES), shape=st.one_of(
+    st.tuples(st.integers(0, 6), st.integers(0, 6)), st.tuples(st.integers(0, 6)),
+    st.tuples(st.integers(-2, 3), st.one_of(st.integers(0, 3), st.booleans(), st.floats(0, 3), st.text(max_size=1)))),
+    seed=st.one_of(st.integers(0, 99), st.none(), st.text(max_size=1), st.booleans()), dtype=FLOAT_DTYPES)
+def test_initializers(name, shape, seed, dtype):
+    init = initializers.get(name)
+    with clear_or_works(f"initializers.{name}: (shape|seed)") as out:
+        w = init(shape, seed, dtype)
+    if out.ok:
+        assert w.shape == shape and w.dtype == dtype and finite(w)
+        fan_in = max(shape[0], 1) if shape else 1
+        fan_out = max(shape[-1], 1) if shape else 1
+        bound = {"glorot_uniform": np.sqrt(6 / (fan_in + fan_out)), "he_uniform": np.sqrt(6 / fan_in),
+                 "glorot_normal": 2 * np.sqrt(2 / (fan_in + fan_out)) / 0.87962566,
+                 "he_normal": 2 * np.sqrt(2 / fan_in) / 0.87962566, "uniform": 0.05}.get(name)
+        if bound is not None and w.size:
+            assert np.abs(w).max() <= bound * (1 + 1e-6)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def check_ids(owner, what, ids, n):
 
 
 # -- randomness ------------------------------------------------------------------------------------
-def as_rng(seed, owner="seed"):
+def as_rng(seed, owner="tinyrec"):
     """A ``numpy.random.Generator``: passed through, or built from an int (or None: fresh entropy) seed."""
     if isinstance(seed, np.random.Generator):
         return seed
@@ -200,7 +200,7 @@ def as_rng(seed, owner="seed"):
     raise TypeError(f"{owner}: seed must be an int, None or a numpy.random.Generator; got {_got(seed)}.")
 
 
-def spawn_rngs(seed, n, owner="seed"):
+def spawn_rngs(seed, n, owner="tinyrec"):
     """``n`` independent Generators from one seed (int, None or a Generator), e.g. init / shuffle / dropout."""
     if isinstance(seed, np.random.Generator):
         return [np.random.default_rng(int(s)) for s in seed.integers(0, 2**63 - 1, size=n)]

@@ -227,7 +227,7 @@ class Dense(Layer):
         """
         np.matmul(self._x.T, dz, out=self.grads["kernel"])  # dW = xᵀ·dz
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["bias"])  # db = Σ_batch dz
+            dz.sum(axis=0, out=self.grads["bias"])  # db = Σ_batch dz
         if not self.needs_input_grad:
             return None
         return dz @ self.params["kernel"].T  # dx = dz·Wᵀ

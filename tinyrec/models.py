@@ -180,7 +180,7 @@ class Model:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string or None; got {name!r}.")
         self.seed = seed
-        self._init_rng, self._shuffle_rng = _spawn_rngs(seed, 2)
+        self._init_rng, self._shuffle_rng = _spawn_rngs(seed, 2, type(self).__name__)
         self.name = name or type(self).__name__.lower()
         self.layers: list[Layer] = []
         self.built = False

@@ -171,3 +171,9 @@ def _n_test(n, test_size, func):
             )
         return n_test
     raise TypeError(f"{func}: test_size must be a float in (0, 1) or an int, got {type(test_size).__name__}")
+
+
+def _positive_int(value, name, func):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
+    return int(value)

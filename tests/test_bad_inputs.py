@@ -165,7 +165,7 @@ def _real_rows():
          [True, nan, -1.0, "0.1"]),
         ("Dropout", "rate", lambda v: Dropout(v), [True, "0.5", None, nan, -0.1, 1.0, 1.5, 1j]),
         ("MatrixFactorization", "l2", lambda v: MatrixFactorization(5, 4, l2=v), [True, nan, -1.0, "0.1", inf]),
-        ("MatrixFactorization", "l2_bias", lambda v: MatrixFactorization(5, 4, l2_bias=v), [nan, -1.0, None]),
+        ("MatrixFactorization", "l2_bias", lambda v: MatrixFactorization(5, 4, l2_bias=v), [nan, -1.0, "0.1"]),
         ("MatrixFactorization", "init_std", lambda v: MatrixFactorization(5, 4, init_std=v), [nan, -1.0, "1"]),
         ("NeuMF", "l2", lambda v: NeuMF(5, 4, l2=v), [True, nan, -1.0, "0"]),
         ("NeuMF", "init_std", lambda v: NeuMF(5, 4, init_std=v), [nan, -0.1, None]),
@@ -481,8 +481,6 @@ def _id_rows():
         ("MatrixFactorization.fit.ratings=str",
          lambda: MatrixFactorization(5, 4).fit(USERS, ITEMS, RATINGS.astype(str)),
          "MatrixFactorization.fit: ratings"),
-        ("MatrixFactorization.fit.learning_rate=str", lambda: MatrixFactorization(5, 4).fit(
-            USERS, ITEMS, RATINGS, learning_rate="0.1"), "MatrixFactorization.fit: learning_rate"),
         ("MostPopular.fit.empty", lambda: MostPopular(5, 4).fit([], []), "MostPopular.fit: no interactions"),
         ("MostPopular.recommend.k>n_items", lambda: POPULAR.recommend([0], k=5), "MostPopular.recommend: k"),
         ("NeuMF.mlp_layers=odd", lambda: NeuMF(5, 4, mlp_layers=(3, 2)), "NeuMF: mlp_layers"),

@@ -427,10 +427,12 @@ _SUPPORTED_LAYERS = ("Dense", "Activation", "Dropout", "Embedding", "SimpleRNN",
 def to_torch(model):
     """A ``torch.nn.Module`` equivalent to ``model`` (a tinyrec model or a single layer), same weights.
 
-    ``Sequential`` → ``nn.Sequential``; ``MatrixFactorization`` → ``MatrixFactorizationModule``; ``NeuMF`` →
-    ``NeuMFModule``; a built ``Layer`` → its module(s). The module is in the model's dtype (float32 →
-    ``torch.float32``, float64 → ``torch.float64``) and starts in training mode, as every new torch module
-    does: call ``.eval()`` before comparing outputs of a model with dropout. Weights are copied, not shared.
+    ``Sequential`` → ``nn.Sequential`` (``MaskedSequential`` when an ``Embedding(mask_zero=True)`` makes a
+    padding mask); ``MatrixFactorization`` → ``MatrixFactorizationModule``; ``NeuMF`` → ``NeuMFModule``; a
+    built ``Layer`` → its module(s), a sequence layer's taking ``(x, mask=None)``. The module is in the
+    model's dtype (float32 → ``torch.float32``, float64 → ``torch.float64``) and starts in training mode, as
+    every new torch module does: call ``.eval()`` before comparing outputs of a model with dropout. Weights
+    are copied, not shared.
     The global torch random state is left as it was (module constructors draw initial weights from it).
     """
     torch = _import_torch()
@@ -632,9 +634,10 @@ def _copy_weights_from_torch(model, module, owner):
 def from_torch(module):
     """The tinyrec model computing what ``module`` computes, with its weights copied (the reverse of ``to_torch``).
 
-    ``nn.Sequential`` (or a single layer module) of ``nn.Linear``, ``nn.Embedding``, ``nn.Dropout`` and the
-    activations listed in the module docstring → ``Sequential`` (an activation right after a Linear
-    becomes that ``Dense``'s ``activation=``); ``MatrixFactorizationModule`` → ``MatrixFactorization``;
+    ``nn.Sequential`` or ``MaskedSequential`` (or a single layer module) of ``nn.Linear``, ``nn.Embedding``,
+    ``nn.Dropout``, the activations and the sequence modules listed in the module docstring → ``Sequential``
+    (an activation right after a Linear becomes that ``Dense``'s ``activation=``); ``MatrixFactorizationModule`` →
+    ``MatrixFactorization``;
     ``NeuMFModule`` → ``NeuMF``. The dtype follows the parameters (float32 or float64). The result is not
     compiled, and a recommender knows nothing of its training data: ``recommend(..., exclude_seen=False)``.
     """

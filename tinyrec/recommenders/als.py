@@ -42,6 +42,8 @@ __all__ = ["als_half_step", "als_objective", "fit_als"]
 
 #: Own ids solved per batch of ``np.linalg.solve``: bounds the ``(chunk, k+1, k+1)`` systems held at once.
 SOLVE_CHUNK = 1024
+#: Ratings per step when the loss is computed: bounds the ``(chunk, k)`` gathered rows.
+OBJECTIVE_CHUNK = 65536
 
 
 def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias, order=None):
@@ -98,9 +100,13 @@ def als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias):
     """The MF loss ``L`` of the module docstring and the plain mean squared error: ``(L, mse)``, floats.
 
     The penalty is summed per row, weighted by how often the row is looked up (``n_u ||p_u||²`` rather than
-    one term per rating): the same number, without gathering ``P[users]`` twice.
+    one term per rating): the same number, without gathering ``P[users]`` twice. The prediction error is
+    computed ``OBJECTIVE_CHUNK`` ratings at a time, so memory stays ``O(N)`` rather than ``O(N·k)``.
     """
-    err = mu + bu[users] + bi[items] + np.einsum("nk,nk->n", P[users], Q[items]) - ratings  # r̂ − r, (N,)
+    err = mu + bu[users] + bi[items] - ratings  # r̂ − r without the dot product yet, (N,)
+    for start in range(0, len(err), OBJECTIVE_CHUNK):  # P[users] for all N ratings at once would be N·k floats
+        rows = slice(start, start + OBJECTIVE_CHUNK)
+        err[rows] += np.einsum("nk,nk->n", np.take(P, users[rows], axis=0), np.take(Q, items[rows], axis=0))
     n_u = np.bincount(users, minlength=len(P)).astype(np.float64)
     n_i = np.bincount(items, minlength=len(Q)).astype(np.float64)
     penalty = (l2 * (n_u @ np.einsum("uk,uk->u", P, P) + n_i @ np.einsum("ik,ik->i", Q, Q))

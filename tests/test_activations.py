@@ -54,3 +54,18 @@ def test_get_by_name_and_errors():
         activations.get("swishy")
     with pytest.raises(TypeError, match="no hand-written derivative"):
         activations.get(lambda z: z)
+
+
+def test_non_real_input_and_empty_softmax_are_clear_errors():
+    with pytest.raises(TypeError, match="activations.relu: z must be an array of real numbers"):
+        activations.relu(np.array(["a"]))
+    with pytest.raises(TypeError, match="activations.sigmoid: z must be an array of real numbers"):
+        activations.sigmoid(np.array([1j]))
+    with pytest.raises(ValueError, match="activations.softmax: the last axis"):
+        activations.softmax(np.ones((2, 0)))
+    assert np.allclose(activations.softmax([1.0, 1.0]), [0.5, 0.5])  # lists are fine
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="did you mean 'sigmoid'"):
+        activations.get("sigmod")

@@ -115,7 +115,7 @@ def test_embedding_conv_pool_dense_model_gradients(pooling, batch):
 def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="padding must be one of 'valid', 'same'; got 'causal'"):
         Conv1D(2, 3, padding="causal")
-    with pytest.raises(TypeError, match="kernel_size must be an integer"):
+    with pytest.raises(TypeError, match="Conv1D: kernel_size must be a positive integer; got 2.5"):
         Conv1D(2, 2.5)
     layer = Conv1D(2, 4, name="c")
     layer(np.zeros((1, 5, 3)))

@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import os
 import re
 import zlib
 
@@ -102,9 +103,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(bundled.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        bundled._atomic_write(target, b"new\n")
+        bundled._write(target, b"new\n")
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["data.csv"]
 

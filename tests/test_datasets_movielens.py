@@ -3,6 +3,7 @@
 No network: tiny fixtures in the real file formats are written to tmp_path.
 """
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -72,6 +73,12 @@ def zip_bytes(name, files):
 
 
 FILES_100K = {"u.data": U_DATA, "u.item": U_ITEM}
+
+
+def use_md5(monkeypatch, name, md5):
+    """Make the fixture zip pass for the official one: its MD5 in the record, and no recorded size."""
+    record = dataclasses.replace(movielens.DATASETS[name], md5=md5, size=None)
+    monkeypatch.setitem(movielens.DATASETS, name, record)
 FILES_1M = {"ratings.dat": RATINGS_DAT, "movies.dat": MOVIES_DAT}
 
 
@@ -137,7 +144,7 @@ def test_extracted_folder_1m_latin1(tmp_path):
 def test_zip_is_read_directly_and_md5_checked(tmp_path, monkeypatch):
     blob = zip_bytes("ml-100k", FILES_100K)
     (tmp_path / "ml-100k.zip").write_bytes(blob)
-    monkeypatch.setitem(movielens._MD5, "ml-100k", hashlib.md5(blob).hexdigest())
+    use_md5(monkeypatch, "ml-100k", hashlib.md5(blob).hexdigest())
     check_100k(load_movielens("ml-100k", data_home=tmp_path, download=False))
     assert not (tmp_path / "ml-100k").exists()  # read from the zip, nothing extracted
 
@@ -145,7 +152,7 @@ def test_zip_is_read_directly_and_md5_checked(tmp_path, monkeypatch):
 def test_zip_1m(tmp_path, monkeypatch):
     blob = zip_bytes("ml-1m", FILES_1M)
     (tmp_path / "ml-1m.zip").write_bytes(blob)
-    monkeypatch.setitem(movielens._MD5, "ml-1m", hashlib.md5(blob).hexdigest())
+    use_md5(monkeypatch, "ml-1m", hashlib.md5(blob).hexdigest())
     data = load_movielens("ml-1m", data_home=tmp_path, download=False)
     assert data.item_titles[2] == "Amélie (2001)" and data.n_users == 3
 
@@ -216,7 +223,7 @@ def fake_urlopen(response, calls):
 
 def test_simulated_download_verifies_and_writes_atomically(tmp_path, monkeypatch, capsys):
     blob = zip_bytes("ml-100k", FILES_100K)
-    monkeypatch.setitem(movielens._MD5, "ml-100k", hashlib.md5(blob).hexdigest())
+    use_md5(monkeypatch, "ml-100k", hashlib.md5(blob).hexdigest())
     calls, renames = [], []
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(FakeResponse(blob), calls))
     real_replace = os.replace
@@ -234,7 +241,9 @@ def test_simulated_download_verifies_and_writes_atomically(tmp_path, monkeypatch
     # written to a temp file in the same folder, then renamed onto the final name
     assert len(renames) == 1
     src, dst = renames[0]
-    assert os.path.dirname(src) == str(tmp_path) and os.path.basename(src).startswith("ml-100k.zip.part-")
+    # (tinyrec._atomic.atomic_write: an unnamed O_TMPFILE gets a hidden ".<name>.….part" name just before)
+    assert os.path.dirname(src) == str(tmp_path) and os.path.basename(src).startswith(".ml-100k.zip.")
+    assert src.endswith(".part")
     assert dst == str(tmp_path / "ml-100k.zip")
     err = capsys.readouterr().err
     assert f"{len(blob):,} / {len(blob):,} bytes" in err and "100%" in err
@@ -242,7 +251,7 @@ def test_simulated_download_verifies_and_writes_atomically(tmp_path, monkeypatch
 
 def test_failing_download_leaves_no_file(tmp_path, monkeypatch):
     blob = zip_bytes("ml-100k", FILES_100K)
-    monkeypatch.setitem(movielens._MD5, "ml-100k", hashlib.md5(blob).hexdigest())
+    use_md5(monkeypatch, "ml-100k", hashlib.md5(blob).hexdigest())
     response = FakeResponse(blob, fail_after=200)  # dies mid-stream
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(response, []))
     with pytest.raises(DatasetNotFoundError) as info:
@@ -331,3 +340,39 @@ def test_rated_item_missing_from_item_file(tmp_path):
     write_folder(tmp_path, "ml-100k", {"u.data": U_DATA + "20\t99\t3\t881250949\n", "u.item": U_ITEM})
     with pytest.raises(ValueError, match=r"99"):
         load_movielens("ml-100k", data_home=tmp_path, download=False)
+
+
+# ------------------------------------------------------------------------------------- data_home
+def test_data_home_that_is_a_file(tmp_path):
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"get_data_home: data_home .*not_a_folder' is a file"):
+        load_movielens("ml-100k", data_home=a_file, download=False)
+    with pytest.raises(NotADirectoryError, match="get_data_home: cannot create the folder"):
+        load_movielens("ml-100k", data_home=a_file / "below", download=False)
+    with pytest.raises(TypeError, match="get_data_home: data_home must be a folder path"):
+        load_movielens("ml-100k", data_home=3, download=False)
+
+
+def test_download_and_verbose_must_be_bools(tmp_path):
+    with pytest.raises(TypeError, match="load_movielens: download must be True or False"):
+        load_movielens("ml-100k", data_home=tmp_path, download="no")
+
+
+def test_one_record_per_dataset():
+    for name, record in movielens.DATASETS.items():
+        assert record.name == name and record.url.endswith(f"/{name}.zip") and len(record.md5) == 32
+        assert record.encoding == "latin-1"
+
+
+def test_recorded_size_catches_a_short_download_without_content_length(tmp_path, monkeypatch):
+    blob = zip_bytes("ml-100k", FILES_100K)
+    record = dataclasses.replace(movielens.DATASETS["ml-100k"], md5=hashlib.md5(blob).hexdigest(),
+                                 size=len(blob) + 10)
+    monkeypatch.setitem(movielens.DATASETS, "ml-100k", record)
+    response = FakeResponse(blob)
+    response.headers = {}  # the server sends no Content-Length
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(response, []))
+    with pytest.raises(DatasetNotFoundError, match=f"after {len(blob):,} of {len(blob) + 10:,} bytes"):
+        load_movielens("ml-100k", data_home=tmp_path, verbose=False)
+    assert list(tmp_path.iterdir()) == []

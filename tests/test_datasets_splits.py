@@ -126,3 +126,24 @@ def test_temporal_split_bad_test_size():
         temporal_split([1, 2, 3], test_size=1.0)
     with pytest.raises(ValueError, match="test_size"):
         temporal_split([1, 2, 3], test_size=3)
+
+
+# ------------------------------------------------------------------------------------------------
+# Non-finite timestamps (issue 7): a NaN sorted last and passed for the latest interaction
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_leave_last_out_refuses_non_finite_timestamps(bad):
+    users = np.array([0, 0, 0, 1, 1])
+    times = np.array([1.0, bad, 2.0, 5.0, 6.0])
+    with pytest.raises(ValueError, match=r"leave_last_out: timestamps must be finite; got .* at index 1"):
+        leave_last_out(users, times)
+
+
+def test_temporal_split_refuses_nan_timestamps():
+    with pytest.raises(ValueError, match="temporal_split: timestamps must be finite"):
+        temporal_split(np.array([1.0, 2.0, np.nan, 3.0]), test_size=1)
+
+
+def test_ragged_user_ids_are_a_clear_error():
+    with pytest.raises(ValueError, match="leave_last_out: user_ids must be a 1-D array"):
+        leave_last_out([[0, 1], [2]], [1, 2])

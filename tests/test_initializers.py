@@ -31,3 +31,21 @@ def test_constants_and_lookup():
     assert np.array_equal(initializers.get("ones")((2, 2)), [[1, 1], [1, 1]])
     with pytest.raises(ValueError, match="valid names are: glorot_uniform"):
         initializers.get("xavier")
+
+
+def test_arguments_are_checked_and_empty_shapes_work():
+    # fans of 0 used to divide by zero (ZeroDivisionError); Keras takes each fan as at least 1
+    assert initializers.he_normal((0, 3), np.random.default_rng(0)).shape == (0, 3)
+    assert initializers.glorot_uniform((0, 0), 0).shape == (0, 0)
+    assert np.array_equal(initializers.uniform((4,), 3), initializers.uniform((4,), 3))  # int seed
+    with pytest.raises(ValueError, match=r"initializers.glorot_uniform: shape\[0\] must be"):
+        initializers.glorot_uniform((-1, 3), 0)
+    with pytest.raises(TypeError, match=r"initializers.he_uniform: shape\[1\] must be an integer"):
+        initializers.he_uniform((2, True), 0)
+    with pytest.raises(TypeError, match="initializers.ones: dtype must be a float type"):
+        initializers.ones((2,), dtype=np.int64)
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="did you mean 'glorot_uniform'"):
+        initializers.get("glorot_unifrom")

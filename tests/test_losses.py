@@ -131,3 +131,48 @@ def test_full_softmax_over_a_catalogue(batch, n_items):
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     assert np.isclose(loss(labels, logits), -np.mean(np.log(p[np.arange(batch), labels])))
+
+
+# ------------------------------------------------------------------------------------------------
+# Direct calls on raw inputs (issue 7)
+# ------------------------------------------------------------------------------------------------
+def test_direct_call_on_1d_arrays_does_not_broadcast():
+    # (N,) targets met (N,) predictions as (N, 1) − (N,) and gave the (N, N) grid mean 4/3.
+    y = np.array([1.0, 2.0, 3.0])
+    assert losses.MeanSquaredError()(y, y) == 0.0
+    assert losses.MeanSquaredError()(y, np.array([1.0, 2.0, 5.0])) == pytest.approx(4 / 3)
+    p = np.array([0.8, 0.4])
+    expected = -(np.log(0.8) + np.log(0.6)) / 2
+    assert losses.BinaryCrossentropy()(np.array([1.0, 0.0]), p) == pytest.approx(expected)
+    with pytest.raises(ValueError, match=r"categorical_crossentropy: y_pred must be \(N, K\)"):
+        losses.CategoricalCrossentropy()(np.array([0.0, 1.0]), np.array([0.3, 0.7]))
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
+@pytest.mark.parametrize(
+    "y_true, message",
+    [
+        ([[1.0, 0.0], [1.0]], "y_true must be a rectangular numeric array"),  # ragged
+        (["1", "0"], "y_true must be numeric"),  # strings
+        (np.array([1 + 1j, 0]), "y_true must be real; got complex"),  # the imaginary part was dropped
+        (np.array([np.nan, 0.0]), "y_true contains NaN or inf"),
+    ],
+)
+def test_direct_call_refuses_bad_targets(loss, y_true, message):
+    with pytest.raises(ValueError, match=f"{losses.get(loss).name}: {message}"):
+        losses.get(loss)(y_true, np.array([0.5, 0.5]))
+
+
+def test_direct_call_refuses_complex_predictions():
+    with pytest.raises(ValueError, match="mean_squared_error: y_pred must be real; got complex"):
+        losses.MeanSquaredError()(np.array([1.0]), np.array([1 + 2j]))
+
+
+def test_from_logits_must_be_a_bool():
+    with pytest.raises(TypeError, match="BinaryCrossentropy: from_logits must be True or False"):
+        losses.BinaryCrossentropy(from_logits="yes")
+
+
+def test_unknown_loss_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="Unknown loss 'binary_crossentopy'; did you mean 'binary_crossentropy'"):
+        losses.get("binary_crossentopy")

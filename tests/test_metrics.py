@@ -69,8 +69,8 @@ def test_mse_mae_rmse_hand_example():
         ("accuracy", "binary_crossentropy", "binary_accuracy"),
         ("acc", "categorical_crossentropy", "categorical_accuracy"),
         ("accuracy", "sparse_categorical_crossentropy", "sparse_categorical_accuracy"),
-        ("accuracy", "mse", "binary_accuracy"),
-        ("accuracy", None, "binary_accuracy"),
+        ("accuracy", "mse", "accuracy"),  # picks by shape: binary for one column
+        ("accuracy", None, "accuracy"),
         ("ACC", "Categorical_Crossentropy", "categorical_accuracy"),
         ("mse", None, "mean_squared_error"),
         ("mean_squared_error", None, "mean_squared_error"),
@@ -359,7 +359,7 @@ def test_catalog_coverage_hand():
     assert M.catalog_coverage(rec, 10) == pytest.approx(0.3)
     with pytest.raises(ValueError, match="catalog_coverage: recommended holds item id 10, out of range"):
         M.catalog_coverage(np.array([[0, 10]]), 10)
-    with pytest.raises(ValueError, match="n_items must be a positive int"):
+    with pytest.raises(ValueError, match=r"catalog_coverage: n_items must be .*; got 0"):
         M.catalog_coverage(rec, 0)
 
 
@@ -395,3 +395,100 @@ def test_intra_list_diversity_hand():
         M.intra_list_diversity(rec, feats[0])
     with pytest.raises(ValueError, match="intra_list_diversity: recommended holds item id 4"):
         M.intra_list_diversity(np.array([[0, 4]]), feats)
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 7: accuracy, direction, dicts, bools, complex and ragged input
+# ------------------------------------------------------------------------------------------------
+def test_accuracy_picks_its_rule_from_the_shapes():
+    # one column: threshold 0.5 → [1, 0, 1, 1] vs labels [1, 0, 0, 1]: 3 of 4
+    assert M.accuracy(np.array([1, 0, 0, 1]), np.array([[0.9], [0.2], [0.7], [0.6]])) == pytest.approx(0.75)
+    scores = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6]])  # argmax 1, 0, 2
+    assert M.accuracy(np.eye(3)[[1, 1, 2]], scores) == pytest.approx(2 / 3)  # one-hot rows
+    assert M.accuracy(np.array([1, 0, 0]), scores) == pytest.approx(2 / 3)  # class ids
+    assert M.accuracy(np.array([[1], [0], [0]]), scores) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="accuracy: y_true"):
+        M.accuracy(np.zeros((3, 2)), scores)
+    assert M.accuracy.higher_is_better is True
+
+
+def test_compile_accuracy_still_works():
+    from tinyrec.layers import Dense
+    from tinyrec.models import Sequential
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 3))
+    y = (x[:, 0] > 0).astype(float)
+    model = Sequential([Dense(1, activation="sigmoid", input_dim=3)], seed=0)
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert set(history.history) == {"loss", "accuracy"}
+    expected = M.binary_accuracy(y, model.predict(x))
+    assert model.evaluate(x, y, verbose=0)[1] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("loss", "min"), ("val_loss", "min"), ("val_auc", "max"), ("auc", "max"), ("val_accuracy", "max"),
+     ("acc", "max"), ("val_rmse", "min"), ("mae", "min"), ("val_hit_rate", "max"), ("val_ndcg", "max"),
+     ("ndcg@10", "max"), ("val_precision_at_k", "max"), ("recall_at_20", "max"), ("mrr", "max"),
+     ("val_binary_accuracy", "max"), ("log_loss", "min"), ("val_mean_squared_error", "min"),
+     ("val_sparse_categorical_crossentropy", "min"), ("coverage", "max")],
+)
+def test_direction_by_name(name, expected):
+    assert M.direction(name) == expected
+
+
+def test_direction_by_function_and_errors():
+    assert M.direction(M.rmse) == "min" and M.direction(M.ndcg_at_k) == "max"
+    for name in M.__all__:
+        fn = getattr(M, name)
+        if callable(fn) and name not in ("get", "direction", "rank_among"):
+            assert isinstance(fn.higher_is_better, bool), name
+
+    def custom(y_true, y_pred):
+        return 0.0
+
+    with pytest.raises(TypeError, match="'custom' has no higher_is_better"):
+        M.direction(custom)
+    custom.higher_is_better = True
+    assert M.direction(custom) == "max"
+    with pytest.raises(ValueError, match="did you mean 'recall'"):
+        M.direction("val_recal")
+
+
+def test_precision_given_a_dict():
+    rec = np.array([[0, 1], [2, 3]])
+    # {row: items} with keys exactly 0..n-1 is read as such (any key order) ...
+    assert M.precision_at_k(rec, {1: [2], 0: [5]}) == pytest.approx(0.25)
+    assert M.precision_at_k(rec, {1: [2], 0: [5]}) == M.precision_at_k(rec, [[5], [2]])
+    # ... anything else is refused instead of having its keys read as items (the old answer: 0.25 for this)
+    with pytest.raises(ValueError, match=r"precision_at_k: relevant is a dict whose keys \(10, 20\)"):
+        M.precision_at_k(rec, {10: [1], 20: [2]})
+    with pytest.raises(TypeError, match="precision_at_k: relevant must be a sequence.*set"):
+        M.precision_at_k(rec, {1, 2})
+
+
+@pytest.mark.parametrize("k", [True, False, np.True_, 2.0, "2"])
+@pytest.mark.parametrize("fn", [M.precision_at_k, M.ndcg_at_k, M.hit_rate_from_ranks])
+def test_k_must_be_an_int_not_a_bool(fn, k):
+    first = np.array([[0, 1], [1, 2]]) if fn is not M.hit_rate_from_ranks else np.array([0, 3])
+    args = (first, [[1], [2]]) if fn is not M.hit_rate_from_ranks else (first,)
+    with pytest.raises(TypeError, match=f"{fn.__name__}: k must be an"):
+        fn(*args, k=k)
+
+
+@pytest.mark.parametrize("fn", [M.mse, M.mae, M.rmse, M.binary_accuracy, M.log_loss, M.auc])
+def test_complex_ragged_and_string_inputs_are_refused(fn):
+    name = fn.__name__
+    with pytest.raises(ValueError, match=f"{name}: .*complex"):
+        fn(np.array([1, 0]), np.array([0.5 + 1j, 0.5]))
+    with pytest.raises(ValueError, match=f"{name}: y_true must be a rectangular"):
+        fn([[1, 0], [1]], np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match=f"{name}: y_true must be numeric"):
+        fn(["1", "0"], np.array([0.5, 0.5]))
+
+
+def test_metric_name_typo_suggests_the_closest():
+    with pytest.raises(ValueError, match="Unknown metric 'acuracy'; did you mean 'accuracy'"):
+        M.get("acuracy")

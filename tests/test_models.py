@@ -1,6 +1,5 @@
 """Sequential: the seed example, fit/evaluate/predict conventions, weights on disk, reproducibility, errors."""
 
-import os
 
 import numpy as np
 import pytest
@@ -167,47 +166,6 @@ def test_summary_table(capsys):
         assert text in out
 
 
-def test_weights_round_trip(tmp_path):
-    x, y = blobs()
-    model = seed_model()
-    model.fit(x, y, epochs=1, verbose=0)
-    path = model.save_weights(tmp_path / "model")
-    assert path.name == "model.npz" and sorted(os.listdir(tmp_path)) == ["model.npz"]
-    other = seed_model(seed=99)
-    other.load_weights(tmp_path / "model.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
-    assert np.array_equal(model.predict(x), other.predict(x))
-    with np.load(path, allow_pickle=False) as data:  # a plain .npz, no pickled objects
-        assert "__names__" in data.files
-
-
-def test_load_weights_errors(tmp_path):
-    model = seed_model()
-    with pytest.raises(FileNotFoundError, match="no weights file"):
-        model.load_weights(tmp_path / "missing.npz")
-    (tmp_path / "corrupt.npz").write_bytes(b"this is not a zip file")
-    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
-        model.load_weights(tmp_path / "corrupt.npz")
-    np.savez(tmp_path / "foreign.npz", a=np.zeros(3))
-    with pytest.raises(ValueError, match="not a readable tinyrec weights file"):
-        model.load_weights(tmp_path / "foreign.npz")
-    seed_model(input_dim=12).save_weights(tmp_path / "wide.npz")
-    with pytest.raises(ValueError, match="different architecture"):
-        model.load_weights(tmp_path / "wide.npz")
-
-
-def test_save_failure_leaves_no_file(tmp_path, monkeypatch):
-    model = seed_model()
-
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError, match="disk full"):
-        model.save_weights(tmp_path / "w.npz")
-    assert os.listdir(tmp_path) == []
-
-
 def test_set_weights_and_get_weights_are_copies():
     model = seed_model()
     w = model.get_weights()
@@ -363,3 +321,130 @@ def test_gru_as_first_layer_reads_float_sequences():
         model.predict(x[:, 0])
     with pytest.raises(ValueError, match="expected inputs with 3 features"):
         model.predict(x[:, :, :2])
+
+
+# -- the training step and its bookkeeping (issues 7 and 8) -------------------------------------------
+def test_fit_scores_loss_and_metrics_once_per_epoch_when_nobody_watches_batches(monkeypatch):
+    # At verbose=0 with no batch callback, a step is forward → gradient → backward → update: the loss value
+    # is computed once per epoch, over every row, from the kept outputs.
+    x, y = blobs()
+    model = seed_model()
+    calls = []
+    original = type(model._train_loss).forward
+    monkeypatch.setattr(type(model._train_loss), "forward",
+                        lambda self, yt, yp: calls.append(len(yp)) or original(self, yt, yp))
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert calls == [400, 400]
+
+
+def test_epoch_loss_and_metrics_equal_the_batch_weighted_means():
+    # The epoch values computed in one pass must be what averaging every batch's values would give.
+    x, y = blobs()
+
+    class Spy(TerminateOnNaN):  # a batch callback: fit then also computes every batch's loss
+        def on_train_batch_end(self, batch, logs=None):
+            losses.append(logs["loss"])
+
+    losses = []
+    a = seed_model(seed=3)
+    h_spy = a.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0, callbacks=[Spy()])
+    b = seed_model(seed=3)
+    h = b.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    sizes = [64] * 6 + [16]
+    assert h.history["loss"][0] == pytest.approx(np.dot(losses, sizes) / 400, rel=1e-6)
+    assert h.history.keys() == h_spy.history.keys()
+    for key in h.history:
+        assert h.history[key] == pytest.approx(h_spy.history[key], rel=1e-6)
+
+
+def test_on_train_batch_begin_is_called():
+    from tinyrec.callbacks import Callback
+
+    class Counter(Callback):
+        def __init__(self):
+            self.begins, self.ends = [], []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.begins.append(batch)
+
+    counter = Counter()
+    x, y = blobs()
+    seed_model().fit(x, y, epochs=1, batch_size=100, verbose=0, callbacks=[counter])
+    assert counter.begins == [0, 1, 2, 3]
+
+
+def test_evaluate_runs_no_backward_pass(monkeypatch):
+    x, y = blobs()
+    model = seed_model()
+    expected = model.evaluate(x, y)
+
+    def no_backward(*args, **kwargs):
+        raise AssertionError("evaluate must not run a backward pass")
+
+    monkeypatch.setattr(model, "backward", no_backward)
+    assert model.evaluate(x, y) == expected
+
+
+def test_public_hooks_agree_with_fit_and_gradcheck():
+    x, y = blobs(n=20)
+    model = seed_model(dtype="float64")
+    value, grads = model.loss_and_gradients(x, y)
+    assert value == pytest.approx(model.compute_loss(x, y)) == pytest.approx(model.evaluate(x, y)[0])
+    assert set(grads) == {f"{layer.name}.{k}" for layer in model.layers for k in layer.params}
+    assert max(gradcheck.check_model(model, x, y).values()) < 1e-7
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"epochs": True}, TypeError, "epochs must be an integer"),
+    ({"batch_size": True}, TypeError, "batch_size must be a positive integer"),
+    ({"batch_size": 2.0}, TypeError, "batch_size must be a positive integer"),
+    ({"validation_split": "0.2"}, TypeError, "validation_split must be a real number"),
+    ({"validation_split": float("nan")}, ValueError, "validation_split must be finite"),
+    ({"shuffle": "False"}, TypeError, "shuffle must be True or False"),
+    ({"verbose": 3}, ValueError, "verbose must be one of"),
+])
+def test_fit_arguments_are_checked(kwargs, error, match):
+    x, y = blobs(n=40)
+    with pytest.raises(error, match=match):
+        seed_model().fit(x, y, **kwargs)
+
+
+def test_empty_validation_data_is_a_clear_error_not_a_zero_division():
+    x, y = blobs(n=40)
+    with pytest.raises(ValueError, match="validation_data has 0 rows"):
+        seed_model().fit(x, y, validation_data=(x[:0], y[:0]), verbose=0)
+
+
+@pytest.mark.parametrize("method", ["predict", "evaluate"])
+def test_batch_size_of_predict_and_evaluate_is_checked(method):
+    x, y = blobs(n=40)
+    model = seed_model()
+    args = (x,) if method == "predict" else (x, y)
+    for bad, error in ((-1, ValueError), (0, ValueError), (True, TypeError), (1.5, TypeError)):
+        with pytest.raises(error, match="batch_size"):
+            getattr(model, method)(*args, batch_size=bad)
+
+
+def test_constructor_and_add_errors_are_clear():
+    with pytest.raises(TypeError, match="Sequential: seed must be an int"):
+        Sequential(seed="abc")
+    with pytest.raises(ValueError, match="dtype must be a float type"):
+        Sequential(dtype="int32")
+    dense = Dense(4, input_dim=3)
+    model = Sequential([dense])
+    with pytest.raises(ValueError, match="already in this model"):
+        model.add(dense)
+    with pytest.raises(TypeError, match="EarlyStopping: patience must be a non-negative integer|patience must be"):
+        EarlyStopping(patience="3")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        EarlyStopping(mode="maximum")
+
+
+def test_a_ragged_or_string_y_gets_a_clear_error():
+    x, _ = blobs(n=4)
+    with pytest.raises(ValueError, match="y must be a rectangular numeric array"):
+        seed_model().fit(x, [[1], [0, 1], [1], [0]], verbose=0)
+    with pytest.raises(ValueError, match="y must be numeric"):
+        seed_model().fit(x, ["1", "0", "1", "0"], verbose=0)
+    with pytest.raises(ValueError, match="y must be real"):
+        seed_model().fit(x, np.ones(4) * 1j, verbose=0)

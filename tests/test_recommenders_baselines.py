@@ -219,3 +219,14 @@ def test_evaluate_ratings_by_hand():
     assert result["mae"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="equal lengths"):
         evaluate_ratings(model, [0, 1], [0, 1, 2], [4.0, 4.0, 3.0])
+
+
+def test_baselines_are_recommenders_but_not_gradient_models():
+    from tinyrec.models import Model
+    from tinyrec.recommenders import Recommender
+    for cls in (GlobalMean, BiasBaseline, MostPopular):
+        model = cls(3, 4)
+        assert isinstance(model, Recommender) and not isinstance(model, Model)
+        assert not hasattr(model, "compile") and not hasattr(model, "evaluate")
+        with pytest.raises(RuntimeError, match="call fit first"):
+            model.predict([0], [0])

@@ -144,3 +144,17 @@ def test_fm_beats_the_base_rate_and_a_logistic_regression_on_synthetic_ads():
     assert np.mean((p_fm > 0.5) == y_te) > base_rate + 0.1
     assert auc(y_te, p_fm) > auc(y_te, p_lr) + 0.01
     assert auc(y_te, p_fm) > 0.8
+
+
+def test_fm_is_a_recommender_over_its_item_field():
+    rng = np.random.default_rng(0)
+    x = (rng.random((200, 2)), np.c_[rng.integers(0, 3, 200), rng.integers(0, 6, 200)])
+    y = (x[1][:, 1] == 4).astype(float)  # item 4 is the one that gets clicked
+    fm = FactorizationMachine(2, [3, 6], item_field=1, seed=0)
+    assert fm.fit(x, y, epochs=30, batch_size=32, verbose=0) is fm
+    scores = fm.score_items((x[0][:5], x[1][:5]))
+    assert scores.shape == (5, 6)
+    items, top = fm.recommend((x[0][:5], x[1][:5]), k=2)
+    assert items.shape == (5, 2) and np.all(items[:, 0] == 4) and np.all(top[:, 0] >= top[:, 1])
+    with pytest.raises(ValueError, match="no item_field"):
+        FactorizationMachine(2, [3, 6]).score_items(x)

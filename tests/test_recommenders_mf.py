@@ -78,7 +78,58 @@ def test_bad_ids_and_ratings():
         model.predict([-1], [0])
     with pytest.raises(ValueError, match="2 user/item ids but 3 ratings"):
         model.fit([0, 1], [1, 2], [3.0, 4.0, 5.0], verbose=0)
-    with pytest.raises(ValueError, match="ratings contain NaN"):
+    with pytest.raises(ValueError, match="ratings contains NaN"):
         model.fit([0, 1], [1, 2], [3.0, np.nan], verbose=0)
     with pytest.raises(RuntimeError, match="call fit first"):
         model.recommend([0], k=3)
+
+
+def test_fit_returns_the_model_and_keeps_the_history():
+    u, i, r = np.array([0, 1, 2, 3] * 10), np.array([0, 1, 2, 3] * 10), np.array([4.0, 5.0, 3.0, 1.0] * 10)
+    model = MatrixFactorization(5, 5)
+    assert model.fit(u, i, r, epochs=2, verbose=0) is model
+    assert set(model.history.history) >= {"loss", "rmse", "val_loss", "val_rmse"}
+
+
+def test_tiny_data_trains_without_early_stopping_and_says_so():
+    # used to die with ZeroDivisionError: the early-stopping slice was empty
+    model = MatrixFactorization(5, 5)
+    with pytest.warns(UserWarning, match="too few to hold out"):
+        model.fit([0, 1, 2], [0, 1, 2], [4.0, 5.0, 3.0], epochs=3, verbose=0)
+    assert len(model.history.history["loss"]) == 3 and "val_rmse" not in model.history.history
+    assert np.isfinite(model.predict([0], [0])).all()
+
+
+def test_a_second_fit_takes_its_learning_rate():
+    u, i = np.repeat(np.arange(10), 5), np.tile(np.arange(5), 10)
+    r = np.random.default_rng(0).integers(1, 6, 50).astype(float)
+    model = MatrixFactorization(10, 5).fit(u, i, r, epochs=1, learning_rate=0.01, early_stopping=False, verbose=0)
+    optimizer = model.optimizer
+    model.fit(u, i, r, epochs=1, learning_rate=0.0005, early_stopping=False, verbose=0)
+    assert model.optimizer is optimizer and model.optimizer.learning_rate == 0.0005  # moments kept, rate new
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        model.fit(u, i, r, learning_rate=-1.0, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, error", [({"n_factors": True}, TypeError), ({"l2": -1.0}, ValueError),
+                                           ({"n_factors": 0}, ValueError), ({"init_std": float("nan")}, ValueError)])
+def test_constructor_arguments_are_checked(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs))):
+        MatrixFactorization(5, 5, **kwargs)
+
+
+def test_string_ratings_get_a_clear_error():
+    with pytest.raises(ValueError, match="ratings must be numeric"):
+        MatrixFactorization(5, 5).fit([0, 1], [0, 1], ["4", "5"], verbose=0)
+
+
+def test_recommend_is_chunked_and_matches_score_items(monkeypatch):
+    from tinyrec.recommenders import base
+    u, i = np.repeat(np.arange(30), 4), np.tile(np.arange(4), 30)
+    model = MatrixFactorization(30, 50).fit(u, i, np.ones(120) * 3, epochs=1, early_stopping=False, verbose=0)
+    whole = model.recommend(np.arange(30), k=5)
+    monkeypatch.setattr(base, "_SCORES_PER_CHUNK", 120)  # 2 users per chunk
+    chunked = model.recommend(np.arange(30), k=5)
+    np.testing.assert_array_equal(whole[0], chunked[0])
+    # float32 matmuls over 2 rows or 30 rows may round differently in the last bit (BLAS blocking)
+    np.testing.assert_allclose(whole[1], chunked[1], rtol=1e-6)

@@ -95,7 +95,7 @@ def test_early_stopping_holds_out_one_positive_per_user_and_ranks_it():
     users = np.repeat(np.arange(40), 10)
     items = np.concatenate([rng.choice(200, 10, replace=False) for _ in range(40)])
     m = _Spy(40, 200, n_factors=2, mlp_layers=(4, 2), seed=0)
-    history = m.fit(users, items, epochs=2, n_negatives=2, verbose=0)
+    history = m.fit(users, items, epochs=2, n_negatives=2, verbose=0).history
     hr = history.history["val_hit_rate"]
     assert len(hr) == len(history.history["loss"]) >= 1 and all(0 <= v <= 1 for v in hr)
     assert len(history.history["val_ndcg"]) == len(hr)
@@ -154,3 +154,12 @@ def test_neumf_beats_most_popular_on_synthetic_products():
     # Measured: NeuMF HR@10 ≈ 0.47, NDCG@10 ≈ 0.29; most popular 0.35 / 0.18 (300 test users).
     assert neumf["hit_rate"] > popular["hit_rate"] + 0.05
     assert neumf["ndcg"] > popular["ndcg"] + 0.05
+
+
+def test_fit_returns_self_and_warns_when_early_stopping_cannot_run():
+    # 12 items cannot rank a held-out item among 99 unseen ones: early stopping is switched off, loudly
+    users, items = np.repeat(np.arange(6), 3), np.tile([0, 1, 2], 6)
+    model = NeuMF(6, 12, n_factors=2, mlp_layers=(4, 2), seed=0)
+    with pytest.warns(UserWarning, match="early stopping is off"):
+        assert model.fit(users, items, epochs=2, verbose=0) is model
+    assert len(model.history.history["loss"]) == 2

@@ -118,7 +118,7 @@ def test_bad_input():
         SessionGRU(4).fit([[1], [2]])
     with pytest.raises(RuntimeError, match="call fit first"):
         SessionMLP(4).score_next([[1]])
-    with pytest.raises(TypeError, match="max_len must be an integer"):
+    with pytest.raises(TypeError, match="SessionCNN: max_len must be a positive integer; got 2.0"):
         SessionCNN(4, max_len=2.0)
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         SessionGRU(4).fit([[1, 2]], learning_rate=0)

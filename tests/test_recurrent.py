@@ -193,7 +193,7 @@ def test_bad_inputs_have_clear_errors():
         layer(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(2, 4\); got \(2, 3\)"):
         layer.forward(np.zeros((2, 4, 5)), mask=np.ones((2, 3), bool))
-    with pytest.raises(ValueError, match="units must be an integer in"):
+    with pytest.raises(ValueError, match="GRU: units must be a positive integer; got 0"):
         GRU(0)
     with pytest.raises(TypeError, match="return_sequences must be True or False"):
         SimpleRNN(3, return_sequences="yes")

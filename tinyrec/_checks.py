@@ -30,12 +30,15 @@ def _got(value) -> str:
 def integer(owner, arg, value, minimum=None, maximum=None) -> int:
     """``value`` as a Python int in ``[minimum, maximum]``; bools, floats and strings are refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {arg} must be an integer; got {_got(value)}.")
+        kind = "a positive integer" if minimum == 1 and maximum is None else "an integer"
+        raise TypeError(f"{owner}: {arg} must be {kind}; got {_got(value)}.")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        lo = "-inf" if minimum is None else minimum
-        hi = "inf" if maximum is None else maximum
-        raise ValueError(f"{owner}: {arg} must be an integer in [{lo}, {hi}]; got {value}.")
+        if maximum is None and minimum in (0, 1):
+            kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+        else:
+            kind = f"an integer in [{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}]"
+        raise ValueError(f"{owner}: {arg} must be {kind}; got {value}.")
     return value
 
 
@@ -186,7 +189,7 @@ def check_ids(owner, what, ids, n):
 
 
 # -- randomness ------------------------------------------------------------------------------------
-def as_rng(seed, owner="seed"):
+def as_rng(seed, owner="tinyrec"):
     """A ``numpy.random.Generator``: passed through, or built from an int (or None: fresh entropy) seed."""
     if isinstance(seed, np.random.Generator):
         return seed
@@ -197,7 +200,7 @@ def as_rng(seed, owner="seed"):
     raise TypeError(f"{owner}: seed must be an int, None or a numpy.random.Generator; got {_got(seed)}.")
 
 
-def spawn_rngs(seed, n, owner="seed"):
+def spawn_rngs(seed, n, owner="tinyrec"):
     """``n`` independent Generators from one seed (int, None or a Generator), e.g. init / shuffle / dropout."""
     if isinstance(seed, np.random.Generator):
         return [np.random.default_rng(int(s)) for s in seed.integers(0, 2**63 - 1, size=n)]

@@ -23,10 +23,22 @@ import numpy as np
 from ._checks import unknown_name
 
 
+def _real(fn, z):
+    """``z`` as an array of real numbers, or a TypeError naming the activation (O(1): only the dtype is read).
+
+    Strings, objects and complex numbers are refused (a complex ``z`` would make ``relu`` compare complex
+    numbers, and booleans cannot be negated); NaN is left alone: the model's NaN guard reports it.
+    """
+    z = np.asarray(z)
+    if z.dtype.kind not in "fiu":
+        raise TypeError(f"activations.{fn}: z must be an array of real numbers; got dtype {z.dtype}.")
+    return z
+
+
 # --- linear -------------------------------------------------------------------------------------
 def linear(z):
     """``f(z) = z``: the identity, used for regression outputs and logits."""
-    return z
+    return _real("linear", z)
 
 
 def linear_backward(dy, z, y):
@@ -42,6 +54,7 @@ def sigmoid(z):
     ``log(e^a + e^b)`` without overflow, so ``z = ±1e4`` gives exactly 1.0 / 0.0 with no NumPy warning,
     and small probabilities such as ``σ(−20) ≈ 2.06e-9`` keep full relative precision.
     """
+    z = _real("sigmoid", z)
     return np.exp(-np.logaddexp(0, -z))
 
 
@@ -53,7 +66,7 @@ def sigmoid_backward(dy, z, y):
 # --- tanh ---------------------------------------------------------------------------------------
 def tanh(z):
     """``tanh(z) = (e^{z} − e^{-z}) / (e^{z} + e^{-z})``, in (−1, 1), zero-centred."""
-    return np.tanh(z)
+    return np.tanh(_real("tanh", z))
 
 
 def tanh_backward(dy, z, y):
@@ -64,7 +77,7 @@ def tanh_backward(dy, z, y):
 # --- ReLU ---------------------------------------------------------------------------------------
 def relu(z):
     """``ReLU(z) = max(0, z)``: the default hidden activation of modern networks."""
-    return np.maximum(z, 0)
+    return np.maximum(_real("relu", z), 0)
 
 
 def relu_backward(dy, z, y):
@@ -78,6 +91,7 @@ LEAKY_SLOPE = 0.3  # Keras' default negative slope for LeakyReLU
 
 def leaky_relu(z, negative_slope=LEAKY_SLOPE):
     """``f(z) = z if z > 0 else a·z`` with ``a = 0.3`` (Keras' default): negative inputs still pass a gradient."""
+    z = _real("leaky_relu", z)
     return np.where(z > 0, z, negative_slope * z)
 
 
@@ -93,6 +107,9 @@ def softmax(z):
     Subtracting the row maximum first changes nothing mathematically (it cancels between numerator
     and denominator) but keeps every exponent ≤ 0, so large scores cannot overflow.
     """
+    z = _real("softmax", z)
+    if z.ndim and z.shape[-1] == 0:
+        raise ValueError(f"activations.softmax: the last axis (the classes) is empty; got shape {z.shape}.")
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

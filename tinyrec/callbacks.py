@@ -16,6 +16,8 @@ import math
 import sys
 import time
 
+from . import _checks
+
 
 class NonFiniteLossError(FloatingPointError):
     """Training produced a NaN or infinite loss."""
@@ -82,7 +84,7 @@ class TerminateOnNaN(Callback):
     """
 
     def __init__(self, raise_error=True):
-        self.raise_error = raise_error
+        self.raise_error = _checks.flag("TerminateOnNaN", "raise_error", raise_error)
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -119,17 +121,17 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max'; got {mode!r}.")
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0; got {patience!r}.")
+        owner = "EarlyStopping"
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"{owner}: monitor must be the name of a logged value, e.g. 'val_loss'; got {monitor!r}.")
+        _checks.one_of(owner, "mode", mode, ("auto", "min", "max"))
         self.monitor = monitor
-        self.min_delta = abs(min_delta)
-        self.patience = patience
-        self.verbose = verbose
-        self.baseline = baseline
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
+        self.min_delta = abs(_checks.real(owner, "min_delta", min_delta))
+        self.patience = _checks.non_negative_int(owner, "patience", patience)
+        self.verbose = _checks.one_of(owner, "verbose", verbose, (0, 1, 2))
+        self.baseline = None if baseline is None else _checks.real(owner, "baseline", baseline)
+        self.restore_best_weights = _checks.flag(owner, "restore_best_weights", restore_best_weights)
+        self.start_from_epoch = _checks.non_negative_int(owner, "start_from_epoch", start_from_epoch)
         if mode == "auto":
             mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "ndcg", "hit")) \
                 else "min"
@@ -212,6 +214,7 @@ class ProgbarLogger(Callback):
     def on_train_begin(self, logs=None):
         self._out = self.stream or sys.stdout
         self._live = self.verbose == 1 and _interactive(self._out)
+        self.wants_batch_logs = self._live  # the epoch line alone needs no per-batch loss
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -267,13 +270,27 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        # Only callbacks that override the per-batch hook are called per batch: saves time on the hot path.
-        self._batch_end = [cb.on_train_batch_end for cb in self.callbacks
-                           if type(cb).on_train_batch_end is not Callback.on_train_batch_end]
+        self._batch_begin, self._batch_end = [], []
+
+    @property
+    def wants_batch_logs(self) -> bool:
+        """Whether some callback reads each batch's loss (fit computes it only then)."""
+        return bool(self._batch_end)
 
     def on_train_begin(self, logs=None):
         for cb in self.callbacks:
             cb.on_train_begin(logs)
+        # Only callbacks that override a per-batch hook (and, like a progress bar that is not drawn, do not
+        # decline it with ``wants_batch_logs = False``) are called per batch: the hot path stays bare.
+        self._batch_begin = [cb.on_train_batch_begin for cb in self.callbacks
+                             if type(cb).on_train_batch_begin is not Callback.on_train_batch_begin]
+        self._batch_end = [cb.on_train_batch_end for cb in self.callbacks
+                           if type(cb).on_train_batch_end is not Callback.on_train_batch_end
+                           and getattr(cb, "wants_batch_logs", True)]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for hook in self._batch_begin:
+            hook(batch, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
         for cb in self.callbacks:

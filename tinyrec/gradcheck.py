@@ -180,22 +180,15 @@ def check_model(model, x, y, seed=0, eps=1e-6, max_checks=30) -> dict[str, float
     if model.dtype != np.float64:
         raise TypeError(f"check_model: build the model with dtype='float64'; it is {model.dtype}.")
     rng = np.random.default_rng(seed)
-    x = model._check_inputs(x, "check_model")
-    model._ensure_built(x)
-    n = len(x[0]) if isinstance(x, tuple) else len(x)
-    y = model._prepare_targets(y, n, model.output_shape_for(n), "check_model")
+    _, grads = model.loss_and_gradients(x, y)  # the public hooks: one forward + backward, then the loss alone
 
     def loss_value():
-        y_pred = model.forward(x, training=False)
-        return model._loss_and_grad(y, y_pred)[0]
+        return model.compute_loss(x, y)
 
-    y_pred = model.forward(x, training=False)
-    _, grad = model._loss_and_grad(y, y_pred)
-    model.backward(grad, from_logits=model._fused)
     errors = {}
     for layer in model.layers:
         for name, p in layer.params.items():
-            analytic = _dense(layer.grads[name], p.shape)
+            analytic = _dense(grads[f"{layer.name}.{name}"], p.shape)
             idx = _entries(p.shape, max_checks, rng)
             errors[f"{layer.name}.{name}"] = _compare(analytic, numerical_gradient(loss_value, p, eps, idx), idx)
     return errors

@@ -24,19 +24,59 @@ standard deviation by 1/0.87962566 so the truncated draw keeps the intended vari
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._checks import unknown_name
+from ._checks import as_rng, integer, unknown_name
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it restores unit variance.
 _TRUNCATED_STD = 0.87962566103423978
 
 
+def _shape(owner, shape):
+    """``shape`` as a tuple of ints >= 0 (an int ``n`` means ``(n,)``), or a TypeError/ValueError naming ``owner``."""
+    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{owner}: shape must be a tuple of ints such as (fan_in, fan_out); got {shape!r}.")
+    return tuple(integer(owner, f"shape[{j}]", n, minimum=0) for j, n in enumerate(shape))
+
+
 def _fans(shape):
-    """``(fan_in, fan_out)`` of a weight shape: ``(in, out)`` for a kernel, ``(n, dim)`` for an embedding."""
+    """``(fan_in, fan_out)`` of a weight shape: ``(in, out)`` for a kernel, ``(n, dim)`` for an embedding.
+
+    Each is at least 1 (as in Keras), so an empty shape such as ``(0, 4)`` divides by 1, not by 0; the
+    array it makes is empty anyway.
+    """
+    if len(shape) == 0:
+        return 1, 1
     if len(shape) == 1:
-        return shape[0], shape[0]
-    return shape[0], shape[1]
+        return max(shape[0], 1), max(shape[0], 1)
+    return max(shape[0], 1), max(shape[1], 1)
+
+
+def _checked(fn):
+    """Wrap an initializer ``fn(shape, rng, dtype)`` so that its arguments are checked first.
+
+    ``shape``: a tuple of ints >= 0; ``rng``: a ``numpy.random.Generator``, an int seed or None (fresh
+    entropy), via ``_checks.as_rng``; ``dtype``: a floating-point type.
+    """
+    def initializer(shape, rng=None, dtype=np.float32, **kwargs):
+        owner = f"initializers.{fn.__name__}"
+        shape = _shape(owner, shape)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{owner}: dtype must be a NumPy float type; got {dtype!r}.") from None
+        if dtype.kind != "f":
+            raise TypeError(f"{owner}: dtype must be a float type (weights are trained); got {dtype}.")
+        return fn(shape, as_rng(rng, owner), dtype, **kwargs)
+
+    initializer.__name__ = initializer.__qualname__ = fn.__name__
+    initializer.__doc__ = fn.__doc__
+    initializer.__wrapped__ = fn
+    return initializer
 
 
 def _truncated_normal(shape, std, rng, dtype):
@@ -49,6 +89,7 @@ def _truncated_normal(shape, std, rng, dtype):
     return (x * (std / _TRUNCATED_STD)).astype(dtype)
 
 
+@_checked
 def glorot_uniform(shape, rng, dtype=np.float32):
     """Uniform on ``[−a, a]`` with ``a = sqrt(6 / (fan_in + fan_out))`` (variance ``2 / (fan_in + fan_out)``)."""
     fan_in, fan_out = _fans(shape)
@@ -56,12 +97,14 @@ def glorot_uniform(shape, rng, dtype=np.float32):
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
+@_checked
 def glorot_normal(shape, rng, dtype=np.float32):
     """Truncated normal with standard deviation ``sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(shape)
     return _truncated_normal(shape, np.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
 
 
+@_checked
 def he_uniform(shape, rng, dtype=np.float32):
     """Uniform on ``[−a, a]`` with ``a = sqrt(6 / fan_in)`` (variance ``2 / fan_in``), for ReLU layers."""
     fan_in, _ = _fans(shape)
@@ -69,27 +112,32 @@ def he_uniform(shape, rng, dtype=np.float32):
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
+@_checked
 def he_normal(shape, rng, dtype=np.float32):
     """Truncated normal with standard deviation ``sqrt(2 / fan_in)``, for ReLU layers."""
     fan_in, _ = _fans(shape)
     return _truncated_normal(shape, np.sqrt(2.0 / fan_in), rng, dtype)
 
 
+@_checked
 def uniform(shape, rng, dtype=np.float32, limit=0.05):
     """Uniform on ``[−0.05, 0.05]``, Keras' ``RandomUniform`` default and its ``Embedding`` default."""
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
+@_checked
 def random_normal(shape, rng, dtype=np.float32, stddev=0.05):
     """Normal(0, 0.05²), Keras' ``RandomNormal`` default; common for embedding tables."""
     return (rng.standard_normal(shape) * stddev).astype(dtype)
 
 
+@_checked
 def zeros(shape, rng=None, dtype=np.float32):
     """All zeros: the usual bias initializer."""
     return np.zeros(shape, dtype=dtype)
 
 
+@_checked
 def ones(shape, rng=None, dtype=np.float32):
     """All ones."""
     return np.ones(shape, dtype=dtype)

@@ -15,6 +15,7 @@ Parameter arrays are updated in place by the optimizer and gradients are written
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections import defaultdict
 
@@ -139,6 +140,32 @@ class Layer:
                 f"Layer {self.name!r} expects input of shape (batch, {width}); got shape {x.shape}."
             )
 
+    def get_config(self) -> dict:
+        """Constructor arguments that rebuild this layer (Keras' name), for ``model.save``.
+
+        Read generically: every ``__init__`` argument stored under the same attribute name, activations by
+        name, initializers by registered name (a custom initializer function is left out: the saved weights
+        replace the initial ones anyway). A layer whose arguments are stored differently overrides this.
+        """
+        config = {}
+        for arg in inspect.signature(type(self).__init__).parameters:
+            if arg == "self" or not hasattr(self, arg):
+                continue
+            value = getattr(self, arg)
+            if isinstance(value, activations_module.ActivationFunction):
+                value = value.name
+            elif callable(value):
+                value = getattr(value, "__name__", None)
+                if value not in initializers.NAMES:
+                    continue
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, np.generic):
+                value = value.item()
+            if value is None or isinstance(value, (bool, int, float, str, list)):
+                config[arg] = value
+        return config
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -209,7 +236,7 @@ class Dense(Layer):
         """
         np.matmul(self._x.T, dz, out=self.grads["kernel"])  # dW = xᵀ·dz
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["bias"])  # db = Σ_batch dz
+            dz.sum(axis=0, out=self.grads["bias"])  # db = Σ_batch dz
         if not self.needs_input_grad:
             return None
         return dz @ self.params["kernel"].T  # dx = dz·Wᵀ

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import unknown_name
+from ._checks import flag, real_array, unknown_name
 from .activations import sigmoid
 
 #: Probabilities are clipped to [EPSILON, 1 − EPSILON] when a loss receives probabilities (Keras' 1e-7).
@@ -49,17 +49,39 @@ class Loss:
     #: The output activation this loss can be fused with (see the module docstring).
     fused_activation: str | None = None
 
+    #: Element-wise losses (MSE, binary cross-entropy) read a 1-D ``y_pred`` as one column ``(N, 1)``;
+    #: the categorical ones need ``(N, K)`` rows of class scores.
+    elementwise = True
+
     def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
+        self.from_logits = flag(type(self).__name__, "from_logits", from_logits)
 
     def __call__(self, y_true, y_pred):
-        y_pred = np.asarray(y_pred)
-        y_true = np.asarray(y_true)
+        """The loss value for ``y_true`` and ``y_pred``, after checking both (the direct, stand-alone use).
+
+        ``y_pred`` ``(N, K)``, or ``(N,)`` for the element-wise losses, read as the column ``(N, 1)``:
+        without that, ``y_true (N,)`` against ``y_pred (N,)`` would meet as ``(N, 1) − (N,)`` and broadcast
+        to an ``(N, N)`` grid of every target against every prediction.
+        """
+        y_pred = real_array(self.name, "y_pred", y_pred, allow_empty=False)
+        if y_pred.dtype.kind != "f":
+            y_pred = y_pred.astype(np.float64)
+        if y_pred.ndim == 1 and self.elementwise:
+            y_pred = y_pred.reshape(-1, 1)
+        if y_pred.ndim != 2:
+            expected = "(N,) or (N, K)" if self.elementwise else "(N, K), one row of class scores per sample"
+            raise ValueError(f"{self.name}: y_pred must be {expected}; got shape {y_pred.shape}.")
+        y_true = np.asarray(y_true) if isinstance(y_true, np.ndarray) else y_true
         self.check_targets(y_true, y_pred.shape)
-        return self.forward(y_true, y_pred)
+        return self.forward(np.asarray(y_true), y_pred)
 
     def check_targets(self, y_true, output_shape):
-        """Raise a clear error when ``y_true`` can't be targets for outputs of ``output_shape``."""
+        """Raise a clear error when ``y_true`` can't be targets for outputs of ``output_shape``.
+
+        Refused: ragged lists, strings, complex numbers (a cast would drop the imaginary part), NaN/inf,
+        and any shape other than ``output_shape`` (or ``(N,)`` for an ``(N, 1)`` output).
+        """
+        y_true = real_array(self.name, "y_true", y_true)
         if y_true.shape != tuple(output_shape) and not (
             y_true.ndim == 1 and len(output_shape) == 2 and output_shape[1] == 1
             and y_true.shape[0] == output_shape[0]
@@ -68,14 +90,19 @@ class Loss:
                 f"{self.name}: targets must have the model's output shape {tuple(output_shape)}; "
                 f"got y of shape {y_true.shape}."
             )
-        if not np.all(np.isfinite(y_true)):
-            raise ValueError(f"{self.name}: targets contain NaN or inf.")
+        return y_true
 
     def forward(self, y_true, y_pred):
         raise NotImplementedError
 
     def backward(self):
         raise NotImplementedError
+
+    def gradient(self, y_true, y_pred):
+        """``dL/dŷ`` without the loss value: what a training step needs (``forward`` then ``backward``,
+        unless a subclass has a cheaper direct formula). Shapes as ``y_pred``."""
+        self.forward(y_true, y_pred)
+        return self.backward()
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits}
@@ -100,6 +127,11 @@ class MeanSquaredError(Loss):
     def backward(self):
         return self._diff * self._diff.dtype.type(2.0 / self._diff.size)
 
+    def gradient(self, y_true, y_pred):
+        diff = y_pred - _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        diff *= diff.dtype.type(2.0 / diff.size)
+        return diff
+
 
 class BinaryCrossentropy(Loss):
     """Binary cross-entropy (二元交叉熵), for click / no-click targets ``y ∈ [0, 1]``.
@@ -116,12 +148,13 @@ class BinaryCrossentropy(Loss):
     fused_activation = "sigmoid"
 
     def check_targets(self, y_true, output_shape):
-        super().check_targets(y_true, output_shape)
+        y_true = super().check_targets(y_true, output_shape)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
             raise ValueError(
                 f"{self.name}: targets must lie in [0, 1] (click = 1, no click = 0); got values from "
                 f"{y_true.min()} to {y_true.max()}."
             )
+        return y_true
 
     def forward(self, y_true, y_pred):
         y = _as_2d(y_true).astype(y_pred.dtype, copy=False)
@@ -143,6 +176,14 @@ class BinaryCrossentropy(Loss):
         p = self._p
         return (p - self._y) / (p * (1 - p)) * scale
 
+    def gradient(self, y_true, y_pred):
+        if not self.from_logits:
+            return super().gradient(y_true, y_pred)
+        g = sigmoid(y_pred)  # (σ(z) − y)/(N·K), skipping the softplus the loss value needs
+        g -= _as_2d(y_true).astype(y_pred.dtype, copy=False)
+        g *= g.dtype.type(1.0 / g.size)
+        return g
+
 
 class CategoricalCrossentropy(Loss):
     """Categorical cross-entropy (交叉熵) for one-hot targets over ``K`` classes.
@@ -156,14 +197,16 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
     fused_activation = "softmax"
+    elementwise = False
 
     def check_targets(self, y_true, output_shape):
-        super().check_targets(y_true, output_shape)
+        y_true = super().check_targets(y_true, output_shape)
         if y_true.size and (y_true.min() < 0 or not np.allclose(y_true.sum(axis=-1), 1.0, atol=1e-3)):
             raise ValueError(
                 f"{self.name}: targets must be one-hot (non-negative rows summing to 1); for integer "
                 f"class labels use sparse_categorical_crossentropy."
             )
+        return y_true
 
     def forward(self, y_true, y_pred):
         self._y = y_true.astype(y_pred.dtype, copy=False)
@@ -194,6 +237,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     def check_targets(self, y_true, output_shape):
         n_classes = output_shape[-1]
+        y_true = real_array(self.name, "y_true (labels)", y_true)
         if y_true.ndim == 2 and y_true.shape[1] == 1:
             y_true = y_true[:, 0]
         if y_true.ndim != 1 or y_true.shape[0] != output_shape[0]:
@@ -207,6 +251,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                 f"{self.name}: labels must be integers in [0, {n_classes - 1}] for {n_classes} outputs; "
                 f"got values from {y_true.min()} to {y_true.max()}."
             )
+        return y_true
 
     def forward(self, y_true, y_pred):
         labels = np.asarray(y_true).reshape(-1).astype(np.int64)

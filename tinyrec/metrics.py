@@ -19,45 +19,77 @@ Ranking inputs, shared by every top-k function:
   a 2-D int array (each row one user's set), or a 1-D int array of length ``n_users`` holding one
   held-out item per user (the leave-one-out protocol, 留一法).
 
+A ``dict`` is accepted only when it plainly means "row ``u`` of ``recommended`` → that row's items": its keys
+must be exactly the row indices ``0 .. n_users−1`` (in any order). Any other dict (e.g. keyed by raw user
+ids, or a ``{item: score}`` map) is refused with an error instead of having its keys read as items.
+
 Users whose relevant set is empty are **left out of the mean** (they have nothing to find, so precision,
 recall and NDCG are undefined for them). If no user remains, a ``ValueError`` is raised.
+
+Which way is better: every metric function carries ``higher_is_better`` (``True`` for accuracies, AUC,
+the ranking and beyond-accuracy metrics; ``False`` for errors and log loss), and :func:`direction` turns a
+metric, or a name as logged by ``fit`` (``"val_auc"``, ``"loss"``, ``"val_hit_rate"``, ``"ndcg@10"``), into
+``"max"`` or ``"min"``, so early stopping reads the direction from the metric, not from its spelling.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import unknown_name
+from ._checks import positive_int, real, real_array, unknown_name
 
 __all__ = [
     "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "mean_squared_error", "mse", "mean_absolute_error", "mae", "rmse", "auc", "log_loss",
     "precision_at_k", "recall_at_k", "hit_rate_at_k", "ndcg_at_k", "map_at_k", "mrr",
     "rank_among", "hit_rate_from_ranks", "ndcg_from_ranks",
-    "catalog_coverage", "novelty", "intra_list_diversity", "get", "NAMES",
+    "catalog_coverage", "novelty", "intra_list_diversity", "accuracy", "get", "NAMES", "direction",
 ]
 
 
 # ================================================================================================
 # Small input checks shared by everything below. They raise before NumPy can broadcast silently.
 # ================================================================================================
-def _paired(fn: str, y_true, y_pred):
+def _numeric(fn: str, arg: str, x, allow: str = "") -> np.ndarray:
+    """``x`` as a real NumPy array, or a ValueError naming ``fn`` and ``arg`` (``_checks.real_array``).
+
+    Ragged lists, strings, objects and complex numbers are always refused (a cast to float would drop
+    the imaginary part without a word). ``allow=""`` also refuses NaN and inf; ``allow="inf"`` lets ±inf
+    through (e.g. scores of masked items) but not NaN; ``allow="nan"`` lets both through: the training
+    metrics use it for ``y_pred``, because ``fit`` calls them before its NaN guard, which must be the one
+    to report a diverged model (with the epoch and batch) — a NaN prediction then simply gives a NaN MSE.
+    """
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{fn}: {arg} must be a rectangular numeric array; {err}") from None
+    if allow and arr.dtype.kind == "f":
+        if allow == "inf" and np.isnan(arr).any():
+            raise ValueError(f"{fn}: {arg} contains NaN, which cannot be compared or ranked.")
+        return arr
+    return real_array(fn, arg, arr)
+
+
+def _paired(fn: str, y_true, y_pred, allow_nan_pred=False, names=("y_true", "y_pred")):
     """Return ``y_true, y_pred`` as arrays of the same shape, or raise a ValueError naming ``fn``.
 
     ``(n,)`` against ``(n, 1)`` is the common slip: broadcasting would compare every row with every
     row and give an ``(n, n)`` result, so equal-sized inputs are reshaped to ``y_pred``'s shape instead.
+    ``y_true`` must be finite; ``y_pred`` too unless ``allow_nan_pred`` (see :func:`_numeric`).
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
+    y_true = _numeric(fn, names[0], y_true)
+    y_pred = _numeric(fn, names[1], y_pred, allow="nan" if allow_nan_pred else "")
     if y_true.shape != y_pred.shape:
         if y_true.size == y_pred.size and np.squeeze(y_true).shape == np.squeeze(y_pred).shape:
             y_true = y_true.reshape(y_pred.shape)
         else:
             raise ValueError(
-                f"{fn}: y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}."
+                f"{fn}: {names[0]} and {names[1]} must have the same shape; got {y_true.shape} and "
+                f"{y_pred.shape}."
             )
     if y_pred.size == 0:
         raise ValueError(f"{fn}: got empty inputs (shape {y_pred.shape}); a mean over 0 values is undefined.")
@@ -90,7 +122,10 @@ def _check_ids(fn: str, arg: str, ids: np.ndarray, n_items: int | None = None) -
 
 def _recommended(fn: str, recommended, k=None, n_items: int | None = None) -> tuple[np.ndarray, int]:
     """Validate ``recommended`` ``(n_users, K)`` and return its first ``k`` columns and ``k``."""
-    rec = np.asarray(recommended)
+    try:
+        rec = np.asarray(recommended)
+    except ValueError as err:  # ragged lists of lists
+        raise ValueError(f"{fn}: recommended must be a 2-D int array (n_users, k); {err}") from None
     if rec.ndim != 2:
         raise ValueError(
             f"{fn}: recommended must be a 2-D int array (n_users, k), one ranked list per row; "
@@ -137,6 +172,24 @@ def _relevant_flat(fn: str, relevant, n_users: int) -> tuple[np.ndarray, np.ndar
             return users, relevant.ravel()
         raise ValueError(f"{fn}: relevant as an array must be 1-D or 2-D; got shape {relevant.shape}.")
 
+    if isinstance(relevant, dict):
+        # Only {row index: items} with the keys 0..n_users-1 is unambiguous (module docstring).
+        keys = list(relevant)
+        if not all(isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)) for key in keys) \
+                or sorted(int(key) for key in keys) != list(range(n_users)):
+            shown = ", ".join(map(repr, keys[:5])) + (", ..." if len(keys) > 5 else "")
+            raise ValueError(
+                f"{fn}: relevant is a dict whose keys ({shown}) are not the row indices 0..{n_users - 1} of "
+                f"recommended; a dict is read as {{row: items}} only then. Pass a list instead, one entry "
+                f"per row of recommended: [relevant_items_of(user) for user in the users of each row]."
+            )
+        relevant = [relevant[u] for u in range(n_users)]
+    elif isinstance(relevant, (str, bytes, set, frozenset)):
+        raise TypeError(
+            f"{fn}: relevant must be a sequence with one item collection per row of recommended (or an int "
+            f"array); got a {type(relevant).__name__}, which has no per-user order."
+        )
+
     # Ragged input (a list of lists/arrays/sets): collecting it needs one pass over users, since
     # Python containers of different lengths cannot be read by NumPy in a single call.
     try:
@@ -150,7 +203,14 @@ def _relevant_flat(fn: str, relevant, n_users: int) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"{fn}: relevant has {n_rel} entries but recommended has {n_users} rows.")
     arrays = []
     for u, r in enumerate(relevant):
-        a = np.fromiter(r, dtype=np.int64) if isinstance(r, (set, frozenset)) else np.ravel(np.asarray(r))
+        if isinstance(r, (set, frozenset)):
+            r = list(r)
+        if isinstance(r, dict) or r is None or isinstance(r, (str, bytes)):
+            raise TypeError(f"{fn}: relevant[{u}] must be a collection of integer item ids; got {r!r:.40}.")
+        try:
+            a = np.ravel(np.asarray(r))
+        except ValueError as err:
+            raise ValueError(f"{fn}: relevant[{u}] must be a flat collection of item ids; {err}") from None
         if a.size and a.dtype.kind not in "iu":
             raise TypeError(f"{fn}: relevant[{u}] must hold integer item ids; got dtype {a.dtype}.")
         arrays.append(a.astype(np.int64, copy=False))
@@ -214,7 +274,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5) -> float:
     A prediction exactly equal to the threshold counts as class 0, as in Keras. Labels are read as 1
     when above 0.5, so smoothed labels such as 0.9/0.1 behave like 1/0.
     """
-    y_true, y_pred = _paired("binary_accuracy", y_true, y_pred)
+    y_true, y_pred = _paired("binary_accuracy", y_true, y_pred, allow_nan_pred=True)
+    threshold = real("binary_accuracy", "threshold", threshold)
     return float(np.mean((y_true > 0.5) == (y_pred > threshold)))
 
 
@@ -224,8 +285,9 @@ def categorical_accuracy(y_true, y_pred) -> float:
     ``acc = mean_b [ argmax_j y_true[b, j] == argmax_j y_pred[b, j] ]``.
     Shapes: ``y_true`` one-hot ``(batch, classes)``, ``y_pred`` scores or probabilities ``(batch, classes)``.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_pred.ndim < 2:
+    y_true = _numeric("categorical_accuracy", "y_true", y_true)
+    y_pred = _numeric("categorical_accuracy", "y_pred", y_pred, allow="nan")
+    if y_true.shape != y_pred.shape or y_pred.ndim < 2 or y_pred.size == 0:
         raise ValueError(
             "categorical_accuracy: y_true (one-hot) and y_pred must both be (batch, classes); "
             f"got {y_true.shape} and {y_pred.shape}."
@@ -239,8 +301,9 @@ def sparse_categorical_accuracy(y_true, y_pred) -> float:
     ``acc = mean_b [ y_true[b] == argmax_j y_pred[b, j] ]``.
     Shapes: ``y_true`` int ``(batch,)`` or ``(batch, 1)``; ``y_pred`` ``(batch, classes)``.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_pred.ndim != 2 or y_true.size != y_pred.shape[0] or y_true.ndim > 2:
+    y_true = _numeric("sparse_categorical_accuracy", "y_true", y_true)
+    y_pred = _numeric("sparse_categorical_accuracy", "y_pred", y_pred, allow="nan")
+    if y_pred.ndim != 2 or y_true.size != y_pred.shape[0] or y_true.ndim > 2 or y_pred.size == 0:
         raise ValueError(
             "sparse_categorical_accuracy: expected y_true (batch,) or (batch, 1) of class indices and "
             f"y_pred (batch, classes); got {y_true.shape} and {y_pred.shape}."
@@ -248,12 +311,38 @@ def sparse_categorical_accuracy(y_true, y_pred) -> float:
     return float(np.mean(y_true.reshape(-1) == np.argmax(y_pred, axis=-1)))
 
 
+def accuracy(y_true, y_pred) -> float:
+    """Accuracy (准确率) that picks its rule from the shapes, as Keras' ``"accuracy"`` does.
+
+    * one output column (``y_pred`` ``(batch,)`` or ``(batch, 1)``): probabilities, so
+      ``binary_accuracy`` with threshold 0.5;
+    * several columns and ``y_true`` of the same shape (one-hot rows): ``categorical_accuracy``;
+    * several columns and ``y_true`` ``(batch,)`` or ``(batch, 1)`` of class ids:
+      ``sparse_categorical_accuracy``.
+
+    ``compile(metrics=["accuracy"])`` with a cross-entropy loss uses the accuracy that loss implies
+    (see :func:`get`); with any other loss it uses this function.
+    """
+    y_pred = _numeric("accuracy", "y_pred", y_pred, allow="nan")
+    if y_pred.ndim <= 1 or (y_pred.ndim == 2 and y_pred.shape[1] == 1):
+        return binary_accuracy(y_true, y_pred)
+    y_true = _numeric("accuracy", "y_true", y_true)
+    if y_true.shape == y_pred.shape:
+        return categorical_accuracy(y_true, y_pred)
+    if y_pred.ndim == 2 and y_true.size == y_pred.shape[0] and y_true.ndim <= 2:
+        return sparse_categorical_accuracy(y_true, y_pred)
+    raise ValueError(
+        f"accuracy: y_true {y_true.shape} fits y_pred {y_pred.shape} neither as one-hot rows (same shape) "
+        "nor as class ids (batch,)."
+    )
+
+
 def mean_squared_error(y_true, y_pred) -> float:
     """Mean squared error (均方误差): ``MSE = (1/N) Σ (y_true − y_pred)²`` over all ``N`` elements.
 
     Shapes: ``y_true, y_pred`` ``(batch, units)`` (or both ``(n,)``).
     """
-    y_true, y_pred = _paired("mean_squared_error", y_true, y_pred)
+    y_true, y_pred = _paired("mean_squared_error", y_true, y_pred, allow_nan_pred=True)
     return float(np.mean((y_true - y_pred) ** 2))
 
 
@@ -262,7 +351,7 @@ def mean_absolute_error(y_true, y_pred) -> float:
 
     Shapes: ``y_true, y_pred`` ``(batch, units)`` (or both ``(n,)``).
     """
-    y_true, y_pred = _paired("mean_absolute_error", y_true, y_pred)
+    y_true, y_pred = _paired("mean_absolute_error", y_true, y_pred, allow_nan_pred=True)
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
@@ -316,7 +405,7 @@ def auc(y_true, y_score) -> float:
     Shapes: ``y_true`` ``(n,)`` or ``(n, 1)`` of 0/1 labels; ``y_score`` the same size, any real scores
     (probabilities or logits: only their order matters). Raises ValueError if only one class is present.
     """
-    y_true, y_score = _paired("auc", y_true, y_score)
+    y_true, y_score = _paired("auc", y_true, y_score, names=("y_true", "y_score"))
     y_true, y_score = y_true.reshape(-1), y_score.reshape(-1).astype(np.float64)
     pos = y_true == 1
     if not np.all(pos | (y_true == 0)):
@@ -344,8 +433,9 @@ def log_loss(y_true, p, eps=1e-7) -> float:
     positive) costs ``−log(eps) ≈ 16.1`` instead of infinity. Natural log, as in Keras and scikit-learn.
     Shapes: ``y_true`` (labels in [0, 1]) and ``p`` (probabilities in [0, 1]) of the same size.
     """
-    y_true, p = _paired("log_loss", y_true, p)
-    if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
+    y_true, p = _paired("log_loss", y_true, p, names=("y_true", "p"))
+    eps = real("log_loss", "eps", eps)
+    if np.any((p < 0) | (p > 1)):
         raise ValueError("log_loss: p must be probabilities in [0, 1] (apply a sigmoid to logits first).")
     if np.any((y_true < 0) | (y_true > 1)):
         raise ValueError("log_loss: y_true must be labels in [0, 1].")
@@ -449,8 +539,8 @@ def rank_among(pos_scores, neg_scores) -> np.ndarray:
     Shapes: ``pos_scores`` ``(n,)`` (or ``(n, 1)``); ``neg_scores`` ``(n, m)``, e.g. ``m = 99``.
     Returns int ``(n,)`` with values in ``0..m``.
     """
-    pos = np.asarray(pos_scores)
-    neg = np.asarray(neg_scores)
+    pos = _numeric("rank_among", "pos_scores", pos_scores, allow="inf")
+    neg = _numeric("rank_among", "neg_scores", neg_scores, allow="inf")
     if neg.ndim != 2:
         raise ValueError(f"rank_among: neg_scores must be 2-D (n, m); got shape {neg.shape}.")
     if pos.size != neg.shape[0] or pos.ndim > 2 or (pos.ndim == 2 and pos.shape[1] != 1):
@@ -458,13 +548,11 @@ def rank_among(pos_scores, neg_scores) -> np.ndarray:
             f"rank_among: pos_scores must be (n,) with n = neg_scores.shape[0] = {neg.shape[0]}; "
             f"got shape {pos.shape}."
         )
-    if np.isnan(pos).any() or np.isnan(neg).any():
-        raise ValueError("rank_among: scores contain NaN, which cannot be ranked.")
     return np.sum(neg >= pos.reshape(-1, 1), axis=1).astype(np.int64)
 
 
 def _check_ranks(fn: str, ranks) -> np.ndarray:
-    ranks = np.asarray(ranks)
+    ranks = _numeric(fn, "ranks", ranks)
     if ranks.ndim != 1 or ranks.size == 0:
         raise ValueError(f"{fn}: ranks must be a non-empty 1-D array (n,); got shape {ranks.shape}.")
     if ranks.dtype.kind not in "iu":
@@ -501,9 +589,7 @@ def ndcg_from_ranks(ranks, k=10) -> float:
 # 3c. Beyond accuracy: coverage, novelty, diversity
 # ================================================================================================
 def _check_n(fn: str, arg: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{fn}: {arg} must be a positive int; got {n!r}.")
-    return int(n)
+    return positive_int(fn, arg, n)
 
 
 def catalog_coverage(recommended, n_items) -> float:
@@ -532,7 +618,7 @@ def novelty(recommended, item_popularity, n_users) -> float:
     """
     fn = "novelty"
     n_users = _check_n(fn, "n_users", n_users)
-    counts = np.asarray(item_popularity)
+    counts = _numeric(fn, "item_popularity", item_popularity)
     if counts.ndim != 1 or counts.size == 0:
         raise ValueError(f"{fn}: item_popularity must be 1-D counts (n_items,); got shape {counts.shape}.")
     if np.any(counts < 0) or np.any(counts > n_users):
@@ -559,13 +645,17 @@ def intra_list_diversity(recommended, item_features, batch_size=1024) -> float:
     Shapes: ``recommended`` int ``(n_users, k)`` with ``k ≥ 2``; ``item_features`` ``(n_items, d)``.
     """
     fn = "intra_list_diversity"
-    feats = np.asarray(item_features, dtype=np.float64)
+    feats = _numeric(fn, "item_features", item_features).astype(np.float64)
     if feats.ndim != 2 or feats.shape[0] == 0:
         raise ValueError(f"{fn}: item_features must be 2-D (n_items, d); got shape {feats.shape}.")
     batch_size = _check_n(fn, "batch_size", batch_size)
     rec, k = _recommended(fn, recommended, n_items=feats.shape[0])
     if k < 2:
         raise ValueError(f"{fn}: needs lists of at least 2 items to form pairs; got k={k}.")
+    # Dividing each row by its largest |entry| first changes no cosine but keeps the norm from
+    # overflowing to inf for huge features (1e200² is not a float64).
+    biggest = np.abs(feats).max(axis=1, keepdims=True)
+    feats = np.divide(feats, biggest, out=np.zeros_like(feats), where=biggest > 0)
     norms = np.linalg.norm(feats, axis=1, keepdims=True)
     unit = np.divide(feats, norms, out=np.zeros_like(feats), where=norms > 0)  # zero rows stay zero
     off_diagonal = ~np.eye(k, dtype=bool)  # each unordered pair appears twice: (i, j) and (j, i)
@@ -604,13 +694,74 @@ _ACCURACY_FOR_LOSS = {
 NAMES = ("accuracy", "acc", *_REGISTRY)
 
 
+# ================================================================================================
+# Which way is better
+# ================================================================================================
+for _fn in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, auc,
+            precision_at_k, recall_at_k, hit_rate_at_k, ndcg_at_k, map_at_k, mrr,
+            hit_rate_from_ranks, ndcg_from_ranks, catalog_coverage, novelty, intra_list_diversity):
+    _fn.higher_is_better = True
+for _fn in (mean_squared_error, mean_absolute_error, rmse, log_loss):
+    _fn.higher_is_better = False
+# rank_among returns ranks, not a score; a lower rank is better.
+rank_among.higher_is_better = False
+del _fn
+
+#: Logged names (after "val_" and any "@k"/"_at_k" are removed) and their direction. Besides the
+#: registry names: the loss ("loss" and anything ending in "loss"/"crossentropy"), and the ranking
+#: metrics under the names the recommenders log them ("hit_rate", "ndcg", ...).
+_HIGHER_IS_BETTER_BY_NAME = {
+    **{name: fn.higher_is_better for name, fn in _REGISTRY.items()},
+    "accuracy": True, "acc": True,
+    "precision": True, "recall": True, "hit_rate": True, "hr": True, "hit": True, "ndcg": True, "map": True,
+    "mrr": True, "coverage": True, "catalog_coverage": True, "novelty": True, "diversity": True,
+    "intra_list_diversity": True, "ild": True,
+    "loss": False, "rank": False,
+}
+_SUFFIX = re.compile(r"(@\d+|@k|_at_\d+|_at_k|_\d+)$")
+
+
+def direction(metric) -> str:
+    """``"max"`` if larger values of ``metric`` are better, ``"min"`` if smaller ones are.
+
+    ``metric`` is a metric function (its ``higher_is_better`` attribute is read) or a name as ``fit``
+    logs it: an optional ``"val_"`` prefix and ``"@10"``/``"_at_10"`` suffix are ignored, so
+    ``"val_auc"`` → ``"max"``, ``"loss"``/``"val_loss"``/``"val_rmse"`` → ``"min"``,
+    ``"val_hit_rate"``/``"ndcg@10"``/``"val_precision_at_k"`` → ``"max"``. Any name ending in ``loss``
+    or ``crossentropy`` is a loss (``"min"``).
+
+    Raises ``ValueError`` for a name it does not know (with the closest known one), and ``TypeError`` for
+    a callable without ``higher_is_better``: set that attribute on your own metric function, or tell
+    early stopping ``mode="min"``/``"max"``.
+    """
+    if callable(metric) and not isinstance(metric, str):
+        flag = getattr(metric, "higher_is_better", None)
+        if not isinstance(flag, bool):
+            name = getattr(metric, "__name__", type(metric).__name__)
+            raise TypeError(f"metrics.direction: the metric {name!r} has no higher_is_better attribute "
+                            "(True or False); set it on the function, e.g. my_metric.higher_is_better = True.")
+        return "max" if flag else "min"
+    if not isinstance(metric, str):
+        raise TypeError(f"metrics.direction: metric must be a name or a metric function; got {metric!r}.")
+    key = metric.lower()
+    if key.startswith("val_"):
+        key = key[4:]
+    if key.endswith(("loss", "crossentropy")):
+        return "min"
+    for candidate in (key, _SUFFIX.sub("", key)):
+        if candidate in _HIGHER_IS_BETTER_BY_NAME:
+            return "max" if _HIGHER_IS_BETTER_BY_NAME[candidate] else "min"
+    raise unknown_name("metric (for metrics.direction)", key, _HIGHER_IS_BETTER_BY_NAME)
+
+
 def get(identifier, loss=None) -> Callable:
     """Turn a metric name into its function, or pass a callable through unchanged.
 
     ``"accuracy"``/``"acc"`` depends on the loss, as in Keras: ``binary_crossentropy`` →
     ``binary_accuracy``, ``categorical_crossentropy`` → ``categorical_accuracy``,
     ``sparse_categorical_crossentropy`` → ``sparse_categorical_accuracy``, anything else or ``None`` →
-    ``binary_accuracy``. ``loss`` is the loss's name (an object's ``name``/``__name__`` is also read).
+    :func:`accuracy`, which picks by the shapes (binary for one output column).
+    ``loss`` is the loss's name (an object's ``name``/``__name__`` is also read).
     ``"rmse"`` and ``"auc"`` are computed exactly over the whole epoch by the models (not averaged
     over batches): see the attributes set on ``rmse`` and ``auc``.
     """
@@ -622,7 +773,7 @@ def get(identifier, loss=None) -> Callable:
     if key in ("accuracy", "acc"):
         loss_name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", None))
         loss_name = loss_name.lower() if isinstance(loss_name, str) else None
-        return _ACCURACY_FOR_LOSS.get(loss_name, binary_accuracy)
+        return _ACCURACY_FOR_LOSS.get(loss_name, accuracy)
     if key in _REGISTRY:
         return _REGISTRY[key]
     raise unknown_name("metric", identifier, NAMES)

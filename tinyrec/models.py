@@ -15,21 +15,15 @@ A subclass provides ``layers``, ``build``, ``forward`` and ``backward``; ``Model
 
 from __future__ import annotations
 
-import os
-import tempfile
-import zipfile
-from pathlib import Path
-
 import numpy as np
 
+from . import _checks
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from ._checks import spawn_rngs as _spawn_rngs
-from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
+from .callbacks import CallbackList, History, NonFiniteLossError, ProgbarLogger, TerminateOnNaN
 from .layers import Embedding, Layer
-
-_WEIGHTS_FORMAT = "tinyrec-weights-v1"
 
 
 def _n_rows(x):
@@ -81,6 +75,85 @@ class _MetricTracker:
         return out
 
 
+class _EpochOutputs:
+    """An epoch's (or an evaluation's) loss and metrics, from the outputs of its batches.
+
+    Small outputs — up to ``KEEP_LIMIT`` numbers for the whole epoch, e.g. one click probability per row —
+    are kept (references, no copies) and scored in one vectorised pass at the end: the loss over all rows,
+    every metric over all rows (exact for RMSE and AUC, which are not means of batch values), and the NaN
+    guard (a NaN or infinite output stops training with an error naming the epoch and the batch). The
+    training step itself then computes no loss value at all: it needs only the gradient.
+    Larger outputs (a softmax over a whole catalogue) are scored batch by batch instead, so memory stays
+    bounded: ``_MetricTracker`` accumulates the metrics, and each batch's loss is checked as it comes.
+    """
+
+    KEEP_LIMIT = 1 << 22  # numbers (16 MiB of float32)
+
+    @staticmethod
+    def fits(model, n):
+        return n * int(np.prod(model.output_shape_for(1)[1:])) <= _EpochOutputs.KEEP_LIMIT
+
+    def __init__(self, model, keep, guard=True):
+        self.model, self.keep, self.guard = model, keep, guard
+        self.kept, self.sizes = [], []
+        self.penalty_sum = self.loss_sum = 0.0
+        self.rows = 0
+        self.tracker = None if keep else _MetricTracker(model.metric_fns)
+
+    def add(self, y, y_pred):
+        """Record one batch whose forward pass was the model's last one."""
+        model, nb = self.model, len(y)
+        self.rows += nb
+        self.penalty_sum += model._penalty() * nb
+        if self.keep:
+            self.kept.append(model._loss_input(y_pred))
+            self.sizes.append(nb)
+            return
+        value = model._train_loss.forward(y, model._loss_input(y_pred))
+        if self.guard and not np.isfinite(value):
+            self._stop(value, len(self.sizes))
+        self.sizes.append(nb)
+        self.loss_sum += value * nb
+        if model.metric_fns:
+            self.tracker.update(y, y_pred)
+
+    def _stop(self, value, batch):
+        raise NonFiniteLossError(
+            f"Loss became {value} at epoch {self.epoch + 1}, batch {batch + 1}; training stopped. Usual causes: "
+            "a learning rate too large (try 10x smaller), unscaled inputs, or NaN in the data.")
+
+    def _first_bad_batch(self, y, z):
+        """Only on the error path: score the kept batches one by one to name the first bad one."""
+        start = 0
+        for batch, nb in enumerate(self.sizes):
+            rows = slice(start, start + nb)
+            value = self.model._train_loss.forward(y[rows], z[rows]) if np.isfinite(z[rows]).all() else np.nan
+            if not np.isfinite(value):
+                self._stop(value, batch)
+            start += nb
+        self._stop(np.nan, len(self.sizes) - 1)  # the regularisation term itself overflowed
+
+    def result(self, epoch, y):
+        """``{"loss": ..., metric: ...}`` over the rows recorded (``y``: their targets, in batch order)."""
+        model, n = self.model, self.rows
+        self.epoch = epoch
+        if not self.keep:
+            logs = {"loss": (self.loss_sum + self.penalty_sum) / n}
+            if model.metric_fns:
+                logs.update(self.tracker.result())
+            return logs
+        z = np.concatenate(self.kept) if len(self.kept) > 1 else self.kept[0]
+        y = y[:n]
+        value = model._train_loss.forward(y, z) + self.penalty_sum / n if np.isfinite(z).all() else np.nan
+        if self.guard and not np.isfinite(value):
+            self._first_bad_batch(y, z)
+        logs = {"loss": value}
+        if model.metric_fns:
+            y_pred = model.output_layer.activation.forward(z) if model._fused else z
+            logs.update({key: float(fn(y, y_pred)) for key, fn in model.metric_fns})
+        return logs
+
+
 class Model:
     """Base class of every model: the compile / fit / evaluate / predict machinery.
 
@@ -97,11 +170,17 @@ class Model:
     """
 
     def __init__(self, seed=None, dtype="float32", name=None):
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"{type(self).__name__}: dtype must be a float type; got {dtype!r}.")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            self.dtype = None
+        if self.dtype is None or self.dtype.kind != "f":
+            raise ValueError(f"{type(self).__name__}: dtype must be a float type ('float32' or 'float64'); "
+                             f"got {dtype!r}.")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string or None; got {name!r}.")
         self.seed = seed
-        self._init_rng, self._shuffle_rng = _spawn_rngs(seed, 2)
+        self._init_rng, self._shuffle_rng = _spawn_rngs(seed, 2, type(self).__name__)
         self.name = name or type(self).__name__.lower()
         self.layers: list[Layer] = []
         self.built = False
@@ -178,34 +257,60 @@ class Model:
         # Rebuilt every step (a few microseconds): a layer may replace a grad array, e.g. Embedding.
         return [(layer.grads[k], p) for layer in self.layers for k, p in layer.params.items()]
 
-    def _loss_and_grad(self, y, y_pred):
-        """Loss value on a batch, and the gradient to start backpropagation with."""
-        if self._fused:
-            value = self._train_loss.forward(y, self.output_layer.logits)
-        else:
-            value = self._train_loss.forward(y, y_pred)
-        for layer in self.layers:  # regularisation terms (e.g. Embedding(l2=...)); 0.0 for most layers
-            value += layer.penalty
-        return value, self._train_loss.backward()
+    def _loss_input(self, y_pred):
+        """What the training loss reads: the output layer's logits when fused with it, else ``y_pred``."""
+        return self.output_layer.logits if self._fused else y_pred
+
+    def _penalty(self):
+        """Regularisation terms of the last forward pass (e.g. ``Embedding(l2=...)``); 0.0 for most layers."""
+        return sum(layer.penalty for layer in self.layers if layer.penalty)
+
+    def _loss_value(self, y, y_pred):
+        """The loss of a batch whose forward pass was the last one: data term + regularisation."""
+        return self._train_loss.forward(y, self._loss_input(y_pred)) + self._penalty()
 
     def train_on_batch(self, x, y):
-        """One step of gradient descent on one batch; returns ``(loss, y_pred)``.
+        """One step of gradient descent on one batch of prepared ``(x, y)``; returns the batch loss (Keras).
 
-        ``x``/``y`` must already be converted (as ``fit`` does); use ``fit`` for raw user data.
+        The five lines of the module docstring; ``fit`` runs the same step without the loss value, which
+        only the progress bar or a batch callback needs.
         """
         y_pred = self.forward(x, training=True)
-        value, grad = self._loss_and_grad(y, y_pred)
-        self.backward(grad, from_logits=self._fused)
+        value = self._loss_value(y, y_pred)
+        self.backward(self._train_loss.backward(), from_logits=self._fused)
         self.optimizer.apply_gradients(self._grads_and_params())
-        return value, y_pred
+        return value
+
+    def _prepare(self, x, y, where):
+        if not self.compiled:
+            raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before {where}().")
+        x = self._check_inputs(x, where)
+        self._ensure_built(x)
+        n = _n_rows(x)
+        return x, self._prepare_targets(y, n, self.output_shape_for(n), where)
+
+    def compute_loss(self, x, y):
+        """The loss (with regularisation) of ``(x, y)`` in inference mode: one forward pass, no backward."""
+        x, y = self._prepare(x, y, "compute_loss")
+        return self._loss_value(y, self.forward(x, training=False))
+
+    def loss_and_gradients(self, x, y):
+        """``(loss, {"layer.param": dL/dparam})`` on ``(x, y)`` in inference mode (dropout off).
+
+        The public hook for gradient checks and for training loops written by hand: one forward, one
+        backward, nothing updated. Sparse gradients (embeddings) are returned as ``SparseGradient``.
+        """
+        x, y = self._prepare(x, y, "loss_and_gradients")
+        value = self._loss_value(y, self.forward(x, training=False))
+        self.backward(self._train_loss.backward(), from_logits=self._fused)
+        return value, {f"{layer.name}.{k}": layer.grads[k] for layer in self.layers for k in layer.params}
 
     # -- fit -----------------------------------------------------------------------------------
     def _prepare_targets(self, y, n, output_shape, where):
-        y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"{self.name}.{where}: x has {n} rows but y has {len(y)}.")
-        if y.dtype.kind not in "biuf":
-            raise ValueError(f"{self.name}.{where}: y must be numeric; got dtype {y.dtype}.")
+        y = _checks.real_array(f"{self.name}.{where}", "y", y)
+        if y.ndim == 0 or len(y) != n:
+            raise ValueError(f"{self.name}.{where}: x has {n} rows but y has "
+                             f"{'no rows (a scalar)' if y.ndim == 0 else len(y)}.")
         self.loss.check_targets(y, (n, *output_shape[1:]))
         # Targets in the model's dtype and the output's shape, once, instead of every batch.
         if self.loss.name != "sparse_categorical_crossentropy":
@@ -232,36 +337,29 @@ class Model:
             ``History`` whose ``.history`` maps ``"loss"``, each metric and their ``val_`` versions to
             a list with one value per epoch.
         """
+        owner = f"{self.name}.fit"
         if not self.compiled:
             raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before fit().")
-        batch_size = 32 if batch_size is None else batch_size
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"{self.name}.fit: batch_size must be a positive integer; got {batch_size!r}.")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"{self.name}.fit: epochs must be a non-negative integer; got {epochs!r}.")
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"{self.name}.fit: validation_split must be in [0, 1); got {validation_split!r}.")
-        verbose = 1 if verbose == "auto" else verbose
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"{self.name}.fit: verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
+        batch_size = 32 if batch_size is None else _checks.positive_int(owner, "batch_size", batch_size)
+        epochs = _checks.non_negative_int(owner, "epochs", epochs)
+        validation_split = _checks.unit_interval(owner, "validation_split", validation_split)
+        verbose = 1 if verbose == "auto" else _checks.one_of(owner, "verbose", verbose, (0, 1, 2))
+        shuffle = _checks.flag(owner, "shuffle", shuffle)
         if x is None or y is None:
-            raise ValueError(f"{self.name}.fit: both x and y are required.")
+            raise ValueError(f"{owner}: both x and y are required.")
 
-        x = self._check_inputs(x, "fit")
-        self._ensure_built(x)
+        x, y = self._prepare(x, y, "fit")
         n = _n_rows(x)
-        y = self._prepare_targets(y, n, self.output_shape_for(n), "fit")
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(f"{self.name}.fit: validation_data must be a tuple (x_val, y_val).")
-            x_val = self._check_inputs(validation_data[0], "fit(validation_data)")
-            n_val = _n_rows(x_val)
-            y_val = self._prepare_targets(validation_data[1], n_val, self.output_shape_for(n_val),
-                                          "fit(validation_data)")
+                raise ValueError(f"{owner}: validation_data must be a tuple (x_val, y_val).")
+            x_val, y_val = self._prepare(validation_data[0], validation_data[1], "fit(validation_data)")
+            if _n_rows(x_val) == 0:
+                raise ValueError(f"{owner}: validation_data has 0 rows; pass None to train without validation.")
         elif validation_split > 0:
             n_val = int(n * validation_split)
             if n_val == 0 or n_val == n:
-                raise ValueError(f"{self.name}.fit: validation_split={validation_split} of {n} rows leaves "
+                raise ValueError(f"{owner}: validation_split={validation_split} of {n} rows leaves "
                                  "an empty training or validation set.")
             cut = n - n_val
             x, x_val = _take(x, slice(0, cut)), _take(x, slice(cut, n))
@@ -270,55 +368,54 @@ class Model:
         else:
             x_val = y_val = None
         if n == 0:
-            raise ValueError(f"{self.name}.fit: no training data (0 rows).")
+            raise ValueError(f"{owner}: no training data (0 rows).")
 
         steps = -(-n // batch_size)
         history = History()
         cbs = [history, *_user_callbacks(callbacks)]
-        if not any(isinstance(c, TerminateOnNaN) for c in cbs):
-            cbs.append(TerminateOnNaN())
         if verbose:
             cbs.append(ProgbarLogger(verbose))
         cb = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
 
+        # The NaN guard: unless the user brings their own TerminateOnNaN, each epoch's outputs are checked
+        # when it ends, and a NaN or infinite loss raises an error naming the epoch and the first bad batch.
+        guard = not any(isinstance(c, TerminateOnNaN) for c in cbs)
         self.stop_training = False
         self.history = history
         cb.on_train_begin()
         # A diverging run overflows before its loss turns inf/NaN; the NaN guard then stops it with a clear
         # message naming the epoch and batch, so NumPy's own overflow warnings would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            self._run_epochs(x, y, x_val, y_val, n, steps, batch_size, epochs, shuffle, cb)
+            self._run_epochs(x, y, x_val, y_val, n, batch_size, epochs, shuffle, cb, guard)
         cb.on_train_end()
         return history
 
-    def _run_epochs(self, x, y, x_val, y_val, n, steps, batch_size, epochs, shuffle, cb):
-        metric_fns = self.metric_fns
+    def _run_epochs(self, x, y, x_val, y_val, n, batch_size, epochs, shuffle, cb, guard):
+        batch_logs = {} if cb.wants_batch_logs else None
+        keep = _EpochOutputs.fits(self, n)
         for epoch in range(epochs):
             cb.on_epoch_begin(epoch)
             xe, ye = self._epoch_data(epoch, x, y)
             if shuffle:
                 order = self._shuffle_rng.permutation(n)
                 xe, ye = _take(xe, order), ye[order]  # one copy per epoch; batches are then cheap views
-            loss_sum = 0.0
-            tracker = _MetricTracker(metric_fns)
-            batch_logs = {}
-            for step in range(steps):
-                rows = slice(step * batch_size, (step + 1) * batch_size)
-                xb, yb = _take(xe, rows), ye[rows]
-                value, y_pred = self.train_on_batch(xb, yb)
-                loss_sum += value * len(yb)
-                if metric_fns:
-                    tracker.update(yb, y_pred)
-                batch_logs["loss"] = value
-                cb.on_train_batch_end(step, batch_logs)
+            outputs = _EpochOutputs(self, keep, guard)
+            for step, start in enumerate(range(0, n, batch_size)):
+                xb, yb = _take(xe, slice(start, start + batch_size)), ye[start:start + batch_size]
+                cb.on_train_batch_begin(step)
+                y_pred = self.forward(xb, training=True)                              # 1. forward
+                grad = self._train_loss.gradient(yb, self._loss_input(y_pred))        # 2. dL/dŷ
+                self.backward(grad, from_logits=self._fused)                          # 3. backward
+                self.optimizer.apply_gradients(self._grads_and_params())              # 4. update
+                outputs.add(yb, y_pred)                                               # 5. bookkeeping
+                if batch_logs is not None:
+                    batch_logs["loss"] = self._loss_value(yb, y_pred)
+                    cb.on_train_batch_end(step, batch_logs)
                 if self.stop_training:
                     break
-            logs = {"loss": loss_sum / n}
-            if metric_fns:
-                logs.update(tracker.result())
+            logs = outputs.result(epoch, ye)
             if x_val is not None:
-                val = self._evaluate_prepared(x_val, y_val, batch_size=None)
-                logs.update({f"val_{k}": v for k, v in val.items()})
+                logs.update({f"val_{k}": v for k, v in self._evaluate_prepared(x_val, y_val, None).items()})
             logs.update(self._extra_validation_logs())
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -328,32 +425,26 @@ class Model:
     def _evaluate_prepared(self, x, y, batch_size):
         n = _n_rows(x)
         batch_size = batch_size or 1024
-        loss_sum = 0.0
-        tracker = _MetricTracker(self.metric_fns)
+        outputs = _EpochOutputs(self, _EpochOutputs.fits(self, n), guard=False)
         for start in range(0, n, batch_size):
-            rows = slice(start, start + batch_size)
-            xb, yb = _take(x, rows), y[rows]
-            y_pred = self.forward(xb, training=False)
-            value, _ = self._loss_and_grad(yb, y_pred)
-            loss_sum += value * len(yb)
-            tracker.update(yb, y_pred)
-        return {"loss": loss_sum / n, **tracker.result()}
+            yb = y[start:start + batch_size]
+            outputs.add(yb, self.forward(_take(x, slice(start, start + batch_size)), training=False))
+        return outputs.result(None, y)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=0, return_dict=False):
-        """Loss (and compiled metrics) on ``(x, y)``, as Keras returns them.
+        """Loss (and compiled metrics) on ``(x, y)``, as Keras returns them. Forward passes only.
 
         Returns the loss as a float when no metrics were compiled, else ``[loss, metric1, ...]``;
         with ``return_dict=True`` a dict ``{"loss": ..., "accuracy": ...}``. The loss is the mean over
         all rows, the same quantity ``fit`` reports. ``batch_size`` (default 1024) only changes speed.
         """
-        if not self.compiled:
-            raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before evaluate().")
-        x = self._check_inputs(x, "evaluate")
-        self._ensure_built(x)
-        n = _n_rows(x)
-        if n == 0:
-            raise ValueError(f"{self.name}.evaluate: no data (0 rows).")
-        y = self._prepare_targets(y, n, self.output_shape_for(n), "evaluate")
+        owner = f"{self.name}.evaluate"
+        if batch_size is not None:
+            batch_size = _checks.positive_int(owner, "batch_size", batch_size)
+        _checks.one_of(owner, "verbose", verbose, (0, 1, 2))
+        x, y = self._prepare(x, y, "evaluate")
+        if _n_rows(x) == 0:
+            raise ValueError(f"{owner}: no data (0 rows).")
         result = self._evaluate_prepared(x, y, batch_size)
         if verbose:
             from .callbacks import format_logs
@@ -364,10 +455,11 @@ class Model:
 
     def predict(self, x, batch_size=None, verbose=0):
         """Outputs for ``x`` (inference mode: dropout off), ``(n, units)``; batched, default 1024 rows."""
+        owner = f"{self.name}.predict"
+        batch_size = 1024 if batch_size is None else _checks.positive_int(owner, "batch_size", batch_size)
         x = self._check_inputs(x, "predict")
         self._ensure_built(x)
         n = _n_rows(x)
-        batch_size = batch_size or 1024
         parts = [self.forward(_take(x, slice(s, s + batch_size)), training=False)
                  for s in range(0, n, batch_size)]
         if not parts:
@@ -410,67 +502,32 @@ class Model:
         return {f"{i:03d}.{layer.name}.{k}": p
                 for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
 
-    @staticmethod
-    def _weights_path(path):
-        path = Path(path)
-        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    def save(self, path):
+        """Save the whole model — architecture, weights, fitted state, compile settings — to one file
+        (``tinyrec.saving.save_model``; Keras' ``model.save``). ``tinyrec.models.load_model(path)`` reads it."""
+        from .saving import save_model
+        return save_model(self, path)
 
     def save_weights(self, path):
         """Write every parameter to ``path`` (``.npz`` added if missing), atomically, without pickle.
 
-        The file is first written beside the target under a temporary name, then renamed, so a crash
-        can never leave a half-written file under the real name. Returns the path written.
+        The file is written under no name, flushed to disk, then renamed over the target, so a crash can never
+        leave a half-written file under the real name. Returns the path written.
         """
         self._require_built("save_weights")
-        path = self._weights_path(path)
-        entries = self._weight_entries()
-        arrays = {"__format__": np.array(_WEIGHTS_FORMAT),
-                  "__names__": np.array(list(entries)), **{f"w{i}": a for i, a in enumerate(entries.values())}}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        from .saving import save_weights
+        return save_weights(self, path)
 
     def load_weights(self, path):
-        """Load parameters saved by ``save_weights`` (exact round trip; ``allow_pickle=False``).
+        """Load parameters saved by ``save_weights`` (exact round trip; no pickle).
 
-        Raises ``FileNotFoundError`` if the file is missing, ``ValueError`` if it is corrupt, not a
-        tinyrec weights file, or was saved from a different architecture (the message lists both).
+        Raises ``FileNotFoundError`` if the file is missing, and ``tinyrec.saving.SavedModelError`` (a
+        ``ValueError``) if it is corrupt, not a tinyrec weights file, holds NaN, or was saved from a different
+        architecture (the message lists both). Shapes are checked before any array data is read.
         """
         self._require_built("load_weights")
-        path = self._weights_path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{self.name}.load_weights: no weights file at {path}.")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if "__format__" not in data.files or str(data["__format__"]) != _WEIGHTS_FORMAT:
-                    raise ValueError("missing the tinyrec format marker")
-                names = [str(s) for s in data["__names__"]]
-                saved = [data[f"w{i}"] for i in range(len(names))]
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as err:
-            raise ValueError(
-                f"{self.name}.load_weights: {path} is not a readable tinyrec weights file ({err})."
-            ) from None
-        entries = self._weight_entries()
-        mine = [(k, v.shape) for k, v in entries.items()]
-        theirs = [(k, a.shape) for k, a in zip(names, saved)]
-        if len(mine) != len(theirs) or any(
-            m[0].split(".")[0] != t[0].split(".")[0] or m[0].split(".")[-1] != t[0].split(".")[-1]
-            or m[1] != t[1] for m, t in zip(mine, theirs)
-        ):
-            raise ValueError(
-                f"{self.name}.load_weights: {path} was saved from a different architecture.\n"
-                f"  this model: {mine}\n  the file:   {theirs}"
-            )
-        for p, a in zip(entries.values(), saved):
-            np.copyto(p, a.astype(p.dtype, copy=False))
+        from .saving import load_weights
+        load_weights(self, path)
 
     # -- summary -------------------------------------------------------------------------------
     def count_params(self) -> int:
@@ -538,6 +595,10 @@ class Sequential(Model):
         """Append a layer; if the first layer knows its input size, build the model right away."""
         if not isinstance(layer, Layer):
             raise TypeError(f"{self.name}.add: expected a tinyrec Layer; got {layer!r}.")
+        if any(existing is layer for existing in self.layers):
+            raise ValueError(f"{self.name}.add: layer {layer.name!r} is already in this model; a layer holds one "
+                             "set of weights and one cached forward pass, so create a new one "
+                             f"(e.g. {type(layer).__name__}(...)) to stack another.")
         if self.built:
             shape = self.layers[-1].compute_output_shape(self._output_shapes[-1])
             layer.build(shape, rng=self._init_rng, dtype=self.dtype)
@@ -634,3 +695,9 @@ class Sequential(Model):
     def _summary_rows(self):
         return [(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
                 for layer, shape in zip(self.layers, self._output_shapes)]
+
+
+def load_model(path):
+    """Read a model saved with ``model.save(path)`` (see ``tinyrec.saving``); Keras' ``load_model``."""
+    from .saving import load_model as _load
+    return _load(path)

@@ -12,7 +12,7 @@ that anyone can open them without Python::
     datasets/ads/clicks.csv.gz        <100 history features>,device,ad_position,hour_bucket,ad_category,click
 
 ``write_bundled`` regenerates them byte for byte (integers as integers, ``gzip`` with ``mtime=0``),
-each through a temporary file and ``os.replace`` so a half-written file never appears, and refreshes the
+each atomically (``tinyrec._atomic.atomic_write``) so a half-written file never appears, and refreshes the
 SHA-256 table in each folder's ``README.md`` (the datasheet). Run it with
 ``python -m tinyrec.datasets.bundled``.
 
@@ -26,19 +26,17 @@ version whose random streams differ), a warning says so and the generated data i
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import gzip
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write
 from . import base
 from .base import Bunch
 from .synthetic import PRODUCT_CATEGORIES, make_ads, make_movies, make_music, make_products
@@ -130,26 +128,10 @@ def _ads_files(d):
 _WRITERS = {"movies": _movies_files, "products": _products_files, "music": _music_files, "ads": _ads_files}
 
 
-def _atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` via a temporary file in the same folder and ``os.replace``.
-
-    ``os.replace`` is atomic on one file system, so a reader sees the old file or the new one, never a
-    half-written one; if anything fails the temporary file is removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; data files should be readable by all
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+def _write(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically (``tinyrec._atomic.atomic_write``): readers see the old
+    file or the whole new one, never half of it, and a failed write leaves no temporary file behind."""
+    atomic_write(path, lambda f: f.write(data))
 
 
 def _sha256(data):
@@ -186,7 +168,7 @@ def _refresh_datasheet(readme, files):
     _, tail = rest.split(CHECKSUM_END, 1)
     new = f"{head}{CHECKSUM_BEGIN}\n{checksum_table(files)}\n{CHECKSUM_END}{tail}"
     if new != text:
-        _atomic_write(readme, new.encode("utf-8"))
+        _write(readme, new.encode("utf-8"))
 
 
 def write_bundled(root=None, names=None):
@@ -208,7 +190,7 @@ def write_bundled(root=None, names=None):
     for name in names:
         files = _WRITERS[name](_generated(name))
         for filename, data in files.items():
-            _atomic_write(root / name / filename, data)
+            _write(root / name / filename, data)
             digests[f"{name}/{filename}"] = _sha256(data)
         _refresh_datasheet(root / name / "README.md", files)
     return digests

@@ -30,18 +30,20 @@ import hashlib
 import http.client
 import io
 import os
-import secrets
 import sys
 import urllib.error
 import urllib.request
 import zipfile
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
+from .._atomic import atomic_write
+from .._checks import flag
 from .base import Bunch, get_data_home
 
-__all__ = ["load_movielens", "DatasetNotFoundError", "DatasetChecksumError", "MOVIELENS_GENRES"]
+__all__ = ["load_movielens", "DatasetNotFoundError", "DatasetChecksumError", "MOVIELENS_GENRES", "DATASETS",
+           "MovieLensRecord"]
 
 #: The 19 genre names of ML-100K's ``u.item``, in column order. ML-1M uses the same names except
 #: "unknown", so both data sets share this list (ML-1M simply never sets the "unknown" column).
@@ -53,16 +55,40 @@ MOVIELENS_GENRES = [
 
 _BASE_URL = "https://files.grouplens.org/datasets/movielens/"
 
-#: Per data set: the ratings file, the item file, the field separator of each, and a readable label.
-_FILES = {
-    "ml-100k": {"ratings": "u.data", "items": "u.item", "sep": "\t", "label": "100K"},
-    "ml-1m": {"ratings": "ratings.dat", "items": "movies.dat", "sep": "::", "label": "1M"},
-}
 
-#: MD5 checksums of the official zips (ml-100k.zip is 4,924,029 bytes). Tests patch this table.
-_MD5 = {
-    "ml-100k": "0e33842e24a9c977be4e0107933c0723",
-    "ml-1m": "c4d9eecfca2ab87c1945afe126590906",
+@dataclass(frozen=True)
+class MovieLensRecord:
+    """Everything tinyrec knows about one MovieLens release, in one place.
+
+    ``size`` (bytes) and ``md5`` describe the official zip; ``size=None`` means "not recorded" and is then
+    not checked (the MD5 still is). ``ratings_sep``/``items_sep`` are the field separators of the two files
+    and ``encoding`` their text encoding (latin-1 maps every byte to a character, so titles such as
+    "Amélie" always decode). ``items_format`` chooses the item-file parser.
+    """
+
+    name: str
+    label: str
+    url: str
+    size: int | None
+    md5: str
+    ratings_file: str
+    items_file: str
+    ratings_sep: str
+    items_sep: str
+    items_format: str
+    encoding: str = "latin-1"
+
+
+#: One record per supported release. Tests replace a record with ``dataclasses.replace``.
+DATASETS = {
+    "ml-100k": MovieLensRecord(
+        name="ml-100k", label="100K", url=_BASE_URL + "ml-100k.zip", size=4_924_029,
+        md5="0e33842e24a9c977be4e0107933c0723", ratings_file="u.data", items_file="u.item",
+        ratings_sep="\t", items_sep="|", items_format="100k"),
+    "ml-1m": MovieLensRecord(
+        name="ml-1m", label="1M", url=_BASE_URL + "ml-1m.zip", size=None,
+        md5="c4d9eecfca2ab87c1945afe126590906", ratings_file="ratings.dat", items_file="movies.dat",
+        ratings_sep="::", items_sep="::", items_format="1m"),
 }
 
 _TIMEOUT = 30  # seconds without data before a download is given up
@@ -78,7 +104,7 @@ class DatasetChecksumError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------------
-# Public entry point
+# Public entry point: locate → read → index
 # --------------------------------------------------------------------------------------------------
 def load_movielens(name="ml-100k", data_home=None, download=True, verbose=True):
     """Load MovieLens 100K or 1M as flat NumPy arrays, one entry per rating (评分).
@@ -112,65 +138,82 @@ def load_movielens(name="ml-100k", data_home=None, download=True, verbose=True):
 
     Ratings keep the order of the ratings file.
 
+    Three steps, one function each: :func:`_locate` (find the folder or the zip, downloading it if
+    allowed), :func:`_read` (the two files' text), :func:`_index` (parse them and number users and
+    items from 0). What differs between releases lives in one :class:`MovieLensRecord` in ``DATASETS``.
+
     Raises
     ------
     ValueError
         Unknown ``name``; a malformed line (the message names the file and the 1-based line number);
         a rating of an item missing from the item file.
+    TypeError
+        ``download``/``verbose`` not a bool.
     DatasetChecksumError (a ValueError)
         A found or downloaded zip has the wrong MD5.
     DatasetNotFoundError (a FileNotFoundError, hence an OSError)
         Nothing found and ``download=False``, or the download failed (e.g. no internet). The message says
         where to put the files.
+    NotADirectoryError (an OSError)
+        ``data_home`` is a file.
     """
-    if name not in _FILES:
-        raise ValueError(f"load_movielens: name must be one of {sorted(_FILES)}, got {name!r}")
-    spec = _FILES[name]
-    home = get_data_home(data_home)
-    folder = home / name
-    zip_path = home / f"{name}.zip"
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(f"load_movielens: name must be one of {sorted(DATASETS)}, got {name!r}")
+    download = flag("load_movielens", "download", download)
+    verbose = flag("load_movielens", "verbose", verbose)
+    record = DATASETS[name]
+    source = _locate(record, get_data_home(data_home), download, verbose)
+    ratings_text, items_text, ratings_src, items_src = _read(record, source)
+    return _index(record, ratings_text, items_text, ratings_src, items_src, source)
 
+
+def _locate(record, home, download, verbose):
+    """Where the data is: the extracted folder, else a checksum-verified zip (downloaded if allowed)."""
+    folder = home / record.name
+    zip_path = home / f"{record.name}.zip"
     # 1. An extracted folder wins: no checksum, because the user may have unpacked it by hand.
-    if (folder / spec["ratings"]).is_file() and (folder / spec["items"]).is_file():
-        ratings_src = str(folder / spec["ratings"])
-        items_src = str(folder / spec["items"])
-        # latin-1 maps every byte to a character, so decoding never fails (titles such as "Amélie").
-        ratings_text = (folder / spec["ratings"]).read_bytes().decode("latin-1")
-        items_text = (folder / spec["items"]).read_bytes().decode("latin-1")
-        source = folder
+    if (folder / record.ratings_file).is_file() and (folder / record.items_file).is_file():
+        return folder
+    # 2. A zip we already have must match the official checksum; 3. otherwise download it.
+    if zip_path.is_file():
+        got = _md5_of_file(zip_path)
+        if got != record.md5:
+            raise DatasetChecksumError(
+                f"load_movielens: {zip_path} has MD5 {got}, but the official {record.name}.zip has MD5 "
+                f"{record.md5}. The file is incomplete or corrupt; delete it and call load_movielens "
+                f"again to re-download it (or fetch {record.url} by hand)."
+            )
+    elif not download:
+        raise DatasetNotFoundError(_not_found_message(record, home, "download=False was given"))
     else:
-        # 2. A zip we already have must match the official checksum; 3. otherwise download it.
-        if zip_path.is_file():
-            got = _md5_of_file(zip_path)
-            if got != _MD5[name]:
-                raise DatasetChecksumError(
-                    f"load_movielens: {zip_path} has MD5 {got}, but the official {name}.zip has MD5 "
-                    f"{_MD5[name]}. The file is incomplete or corrupt; delete it and call load_movielens "
-                    f"again to re-download it (or fetch {_BASE_URL}{name}.zip by hand)."
-                )
-        elif not download:
-            raise DatasetNotFoundError(_not_found_message(name, home, "download=False was given"))
-        else:
-            try:
-                _download(_BASE_URL + f"{name}.zip", zip_path, _MD5[name], verbose)
-            except (OSError, http.client.HTTPException) as exc:  # URLError and timeouts are OSErrors
-                raise DatasetNotFoundError(
-                    _not_found_message(name, home, f"the download failed ({exc})")
-                ) from exc
-        with zipfile.ZipFile(zip_path) as zf:
-            ratings_member = _find_member(zf, name, spec["ratings"], zip_path)
-            items_member = _find_member(zf, name, spec["items"], zip_path)
-            ratings_text = zf.read(ratings_member).decode("latin-1")
-            items_text = zf.read(items_member).decode("latin-1")
-        ratings_src = f"{zip_path} (member {ratings_member})"
-        items_src = f"{zip_path} (member {items_member})"
-        source = zip_path
+        try:
+            _download(record, zip_path, verbose)
+        except (OSError, http.client.HTTPException) as exc:  # URLError and timeouts are OSErrors
+            raise DatasetNotFoundError(
+                _not_found_message(record, home, f"the download failed ({exc})")
+            ) from exc
+    return zip_path
 
-    table = _parse_ratings(ratings_text, spec["sep"], ratings_src)
-    if name == "ml-100k":
-        raw_items, titles, genres = _parse_items_100k(items_text, items_src)
-    else:
-        raw_items, titles, genres = _parse_items_1m(items_text, items_src)
+
+def _read(record, source):
+    """``(ratings_text, items_text, ratings_src, items_src)`` from a folder or a zip; ``*_src`` name the files."""
+    if source.is_dir():
+        ratings, items = source / record.ratings_file, source / record.items_file
+        return (ratings.read_bytes().decode(record.encoding), items.read_bytes().decode(record.encoding),
+                str(ratings), str(items))
+    with zipfile.ZipFile(source) as zf:
+        ratings_member = _find_member(zf, record.name, record.ratings_file, source)
+        items_member = _find_member(zf, record.name, record.items_file, source)
+        ratings_text = zf.read(ratings_member).decode(record.encoding)
+        items_text = zf.read(items_member).decode(record.encoding)
+    return ratings_text, items_text, f"{source} (member {ratings_member})", f"{source} (member {items_member})"
+
+
+def _index(record, ratings_text, items_text, ratings_src, items_src, source):
+    """Parse both files and number users and items from 0; returns the ``Bunch`` of ``load_movielens``."""
+    table = _parse_ratings(ratings_text, record.ratings_sep, ratings_src)
+    parse_items = _parse_items_100k if record.items_format == "100k" else _parse_items_1m
+    raw_items, titles, genres = parse_items(items_text, items_src)
 
     # Item index: the movies of the item file sorted by their original id (the files are already sorted,
     # but sorting makes the mapping independent of line order).
@@ -196,7 +239,7 @@ def load_movielens(name="ml-100k", data_home=None, download=True, verbose=True):
 
     n_users, n_items = len(raw_user_ids), len(raw_item_ids)
     description = (
-        f"MovieLens {spec['label']} (GroupLens Research): {len(table):,} ratings (1-5 stars) by "
+        f"MovieLens {record.label} (GroupLens Research): {len(table):,} ratings (1-5 stars) by "
         f"{n_users:,} users on {n_items:,} movies, with titles, 19 genre flags and Unix timestamps. "
         f"Loaded from {source}. License: research use only, no redistribution; cite F. M. Harper and "
         f"J. A. Konstan, 'The MovieLens Datasets: History and Context', ACM TiiS 5(4), 2015."
@@ -213,7 +256,7 @@ def load_movielens(name="ml-100k", data_home=None, download=True, verbose=True):
         genre_names=list(MOVIELENS_GENRES),
         raw_user_ids=raw_user_ids.astype(np.int64),
         raw_item_ids=raw_item_ids.astype(np.int64),
-        name=name,
+        name=record.name,
         description=description,
     )
 
@@ -361,21 +404,21 @@ def _md5_of_file(path):
     return digest.hexdigest()
 
 
-def _download(url, dest, expected_md5, verbose):
-    """Download ``url`` to ``dest`` atomically: write ``dest.part-<random>``, check MD5, then rename.
+def _download(record, dest, verbose):
+    """Download ``record.url`` to ``dest`` through ``tinyrec._atomic.atomic_write``, checking size and MD5.
 
-    ``os.replace`` is atomic on one file system, so ``dest`` either does not exist or is complete and
-    verified. On any failure (network error, Ctrl-C, wrong checksum) the temporary file is deleted.
+    The bytes stream into an unnamed temporary file; only when the length and the MD5 are right does it get
+    renamed onto ``dest``. On any failure (network error, Ctrl-C, wrong checksum) ``dest`` is not written
+    and no temporary file remains.
     """
-    dest = Path(dest)
-    tmp = dest.with_name(f"{dest.name}.part-{secrets.token_hex(4)}")
     if verbose:
-        print(f"Downloading {url}\n         to {dest}", file=sys.stderr)
-    digest = hashlib.md5()
-    try:
-        with open(tmp, "xb") as out, urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
+        print(f"Downloading {record.url}\n         to {dest}", file=sys.stderr)
+
+    def write(out):
+        digest = hashlib.md5()
+        with urllib.request.urlopen(record.url, timeout=_TIMEOUT) as response:
             length = response.headers.get("Content-Length")
-            total = int(length) if length else None
+            total = int(length) if length else record.size
             done = 0
             while True:
                 chunk = response.read(_CHUNK)
@@ -391,15 +434,13 @@ def _download(url, dest, expected_md5, verbose):
         if total is not None and done != total:
             raise OSError(f"connection closed after {done:,} of {total:,} bytes")
         got = digest.hexdigest()
-        if got != expected_md5:
+        if got != record.md5:
             raise DatasetChecksumError(
-                f"load_movielens: MD5 checksum mismatch for {url}: expected {expected_md5}, got {got}. "
+                f"load_movielens: MD5 checksum mismatch for {record.url}: expected {record.md5}, got {got}. "
                 f"The downloaded file was discarded; {dest} was not written. Try again later."
             )
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    atomic_write(dest, write)
     if verbose:
         print(f"MD5 checksum OK; saved {dest}", file=sys.stderr)
 
@@ -413,16 +454,16 @@ def _progress_bar(done, total, width=30):
     return f"[{'#' * filled}{'.' * (width - filled)}] {done:,} / {total:,} bytes ({frac:4.0%})"
 
 
-def _not_found_message(name, home, reason):
+def _not_found_message(record, home, reason):
     """The error text for a missing data set: where to put which file, and where to get it."""
-    spec = _FILES[name]
+    name = record.name
     return (
         f"MovieLens {name!r} was not found in {home} and {reason}.\n"
         f"On a machine with internet, download\n"
-        f"    {_BASE_URL}{name}.zip\n"
+        f"    {record.url}\n"
         f"and put either the zip itself at\n"
         f"    {home / (name + '.zip')}\n"
         f"or its extracted folder at\n"
-        f"    {home / name}{os.sep}   (containing {spec['ratings']} and {spec['items']})\n"
+        f"    {home / name}{os.sep}   (containing {record.ratings_file} and {record.items_file})\n"
         f"To use another folder, pass data_home=... or set the TINYREC_DATA environment variable."
     )

@@ -128,7 +128,10 @@ def temporal_split(timestamps, test_size=0.2):
 # --------------------------------------------------------------------------------------------------
 def _as_1d(x, name, func, integer=False):
     """``x`` as a 1-D array (int64 if ``integer``), or a ValueError/TypeError naming the argument."""
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{func}: {name} must be a 1-D array; {err}") from None
     if arr.ndim != 1:
         raise ValueError(f"{func}: {name} must be a 1-D array, got shape {arr.shape}")
     if integer:
@@ -140,6 +143,10 @@ def _as_1d(x, name, func, integer=False):
     is_real = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     if arr.size and not is_real:
         raise TypeError(f"{func}: {name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        # A NaN sorts after every number, so it would pass for the latest interaction (and inf is no time).
+        k = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{func}: {name} must be finite; got {arr[k]} at index {k}")
     return arr
 
 

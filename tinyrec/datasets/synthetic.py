@@ -242,6 +242,29 @@ def _sorted_by_user_time(user_ids, *columns, timestamps):
     return (user_ids[order], *(c[order] for c in columns), timestamps[order])
 
 
+def _latent_interactions(rng, logits_fn, n_users, n_items, total, minimum, period, sessions):
+    """The recipe the three interaction generators share (see the module docstring), in one place.
+
+    1. how many rows each user has: heavy-tailed, at least ``minimum``, ``total`` in all;
+    2. which items: drawn without replacement ∝ ``exp(logits_fn(start, stop))``, the ``(stop − start,
+       n_items)`` preference logits of a block of users, which each generator defines;
+    3. in which order: shuffled within each user;
+    4. when: session timestamps in ``period = (start, end)`` (unix seconds), with
+       ``sessions = (within_mean, between_mean, p_new_session)``.
+
+    Returns ``user_ids, item_ids, timestamps`` (int64, ``(total,)``, grouped by user, not yet sorted by time).
+    The random draws happen in exactly this order, so the generated data is the same as when each
+    generator spelled the steps out itself (the bundled files' checksums prove it).
+    """
+    counts = _activity_counts(rng, n_users, total, minimum, n_items, sigma=0.9)
+    user_ids, item_ids = _draw_items(rng, logits_fn, counts, n_items)
+    user_ids, item_ids = _shuffle_within_users(rng, user_ids, item_ids)
+    within_mean, between_mean, p_new_session = sessions
+    timestamps = _session_timestamps(rng, user_ids, *period, within_mean=within_mean,
+                                     between_mean=between_mean, p_new_session=p_new_session)
+    return user_ids, item_ids, timestamps
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Movies: explicit ratings, shaped like MovieLens 100K
 # ---------------------------------------------------------------------------------------------------------
@@ -421,16 +444,13 @@ def make_movies(n_users=943, n_items=1682, n_ratings=100_000, n_factors=4, noise
     popularity = _zipf_log_popularity(rng, n_items, exponent=1.3, offset=40.0, score=item_bias, corr=0.5)
 
     # Who rated what: heavy-tailed activity, then draws without replacement.
-    counts = _activity_counts(rng, n_users, n_ratings, min_user_ratings, n_items, sigma=0.9)
-
     def logits(start, stop):
         taste = item_bias[None, :] + user_factors[start:stop] @ item_factors.T
         return popularity[None, :] + 0.5 * taste
 
-    user_ids, item_ids = _draw_items(rng, logits, counts, n_items)
-    user_ids, item_ids = _shuffle_within_users(rng, user_ids, item_ids)
-    timestamps = _session_timestamps(rng, user_ids, _MOVIES_START, _MOVIES_END,
-                                     within_mean=40.0, between_mean=6 * 86_400.0, p_new_session=0.06)
+    user_ids, item_ids, timestamps = _latent_interactions(
+        rng, logits, n_users, n_items, n_ratings, min_user_ratings, (_MOVIES_START, _MOVIES_END),
+        sessions=(40.0, 6 * 86_400.0, 0.06))
 
     # Ratings: latent mean + noise, cut into stars.
     means = (global_mean + user_bias[user_ids] + item_bias[item_ids]
@@ -517,15 +537,12 @@ def make_products(n_users=1000, n_items=1500, n_interactions=40_000, n_factors=8
     item_bias = _zipf_log_popularity(rng, n_items, exponent=1.0, offset=30.0)
     item_bias -= item_bias.mean()
 
-    counts = _activity_counts(rng, n_users, n_interactions, min_user_purchases, n_items, sigma=0.9)
-
     def logits(start, stop):
         return item_bias[None, :] + user_factors[start:stop] @ item_factors.T
 
-    user_ids, item_ids = _draw_items(rng, logits, counts, n_items)
-    user_ids, item_ids = _shuffle_within_users(rng, user_ids, item_ids)
-    timestamps = _session_timestamps(rng, user_ids, _PRODUCTS_START, _PRODUCTS_END,
-                                     within_mean=300.0, between_mean=20 * 86_400.0, p_new_session=0.6)
+    user_ids, item_ids, timestamps = _latent_interactions(
+        rng, logits, n_users, n_items, n_interactions, min_user_purchases, (_PRODUCTS_START, _PRODUCTS_END),
+        sessions=(300.0, 20 * 86_400.0, 0.6))
     user_ids, item_ids, timestamps = _sorted_by_user_time(user_ids, item_ids, timestamps=timestamps)
 
     popularity = np.exp(item_bias - item_bias.max())
@@ -637,15 +654,12 @@ def make_music(n_users=1000, n_items=2000, n_interactions=30_000, n_artists=200,
     user_factors = scale * rng.standard_normal((n_users, n_factors))
     user_activity = rng.normal(1.0, 0.6, n_users)
 
-    counts = _activity_counts(rng, n_users, n_interactions, min_user_tracks, n_items, sigma=0.9)
-
     def logits(start, stop):
         return item_bias[None, :] + user_factors[start:stop] @ item_factors.T
 
-    user_ids, item_ids = _draw_items(rng, logits, counts, n_items)
-    user_ids, item_ids = _shuffle_within_users(rng, user_ids, item_ids)
-    timestamps = _session_timestamps(rng, user_ids, _MUSIC_START, _MUSIC_END,
-                                     within_mean=200.0, between_mean=4 * 86_400.0, p_new_session=0.3)
+    user_ids, item_ids, timestamps = _latent_interactions(
+        rng, logits, n_users, n_items, n_interactions, min_user_tracks, (_MUSIC_START, _MUSIC_END),
+        sessions=(200.0, 4 * 86_400.0, 0.3))
     affinity = np.einsum("nk,nk->n", user_factors[user_ids], item_factors[item_ids])
     rate = np.exp(user_activity[user_ids] + 0.3 * affinity)
     gamma_shape = 0.5

@@ -8,63 +8,56 @@
 
 They share the ``Recommender`` interface — ``fit``, ``predict(user_ids, item_ids)``, ``score_items``,
 ``recommend(user_ids, k=10, exclude_seen=True)`` — so they can be evaluated with exactly the same code
-as the neural models. ``forward`` is the whole model (there is no backward: nothing is trained by
-gradients), and ``fit`` returns ``self``.
+as the neural models, but they are not ``tinyrec.models.Model`` s: nothing is trained by gradients, so
+there is no ``compile`` or ``evaluate``. ``fit`` returns ``self``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
 from .base import Recommender, check_ids
 
 
 class _ClosedFormRecommender(Recommender):
-    """Shared plumbing: id checks for ``fit``, "fitted yet?" guard, scores for every item at once."""
+    """Shared plumbing: checked ratings for ``fit``, and the end of every ``fit``."""
 
     def _check_ratings(self, user_ids, item_ids, ratings):
-        users, items = self._check_inputs((user_ids, item_ids), "fit")
-        ratings = np.asarray(ratings, dtype=np.float64).reshape(-1)
-        if len(ratings) != len(users):
-            raise ValueError(f"{type(self).__name__}.fit: {len(users)} user/item ids but {len(ratings)} "
-                             "ratings.")
+        users, items = self._check_pairs(user_ids, item_ids, "fit")
+        ratings = self._check_targets(ratings, len(users), "fit")
         if len(ratings) == 0:
             raise ValueError(f"{type(self).__name__}.fit: no ratings (0 rows).")
-        if not np.all(np.isfinite(ratings)):
-            raise ValueError(f"{type(self).__name__}.fit: ratings contain NaN or inf.")
         return users, items, ratings
-
-    def _require_fitted(self, where):
-        if not self.built:
-            raise RuntimeError(f"{type(self).__name__}.{where}: call fit first.")
-
-    def predict(self, user_ids, item_ids, batch_size=None, verbose=0):
-        """Scores for the pairs ``(user_ids[n], item_ids[n])``, ``(n,)`` (float64)."""
-        self._require_fitted("predict")
-        users, items = self._check_inputs((user_ids, item_ids), "predict")
-        return self.forward((users, items))[:, 0]
-
-    def score_items(self, user_ids):
-        """Every item's score for each user, ``(len(user_ids), n_items)``: one vectorised ``forward``."""
-        users = self._check_score_users(user_ids)
-        pairs_u = np.repeat(users, self.n_items)
-        pairs_i = np.tile(np.arange(self.n_items), len(users))
-        return self.forward((pairs_u, pairs_i)).reshape(len(users), self.n_items)
-
-    def _check_score_users(self, user_ids):
-        self._require_fitted("score_items")
-        return check_ids(f"{type(self).__name__}.score_items", "user_ids", user_ids, self.n_users)
-
-    def recommend(self, user_ids, k=10, exclude_seen=True):
-        self._require_fitted("recommend")
-        return super().recommend(user_ids, k=k, exclude_seen=exclude_seen)
-
-    recommend.__doc__ = Recommender.recommend.__doc__
 
     def _finish_fit(self, users, items):
         self._remember_seen(users, items)
-        self.built = True  # "fitted": the parameters exist
         return self
+
+    def _score_users(self, user_ids):
+        self._require_fitted("score_items")
+        return check_ids(f"{type(self).__name__}.score_items", "user_ids", user_ids, self.n_users)
+
+    # What fit learned, for whole-model saving: the subclass lists its scalar and array attributes.
+    _state_scalars: tuple[str, ...] = ()
+    _state_arrays: tuple[str, ...] = ()
+
+    def _fitted_state(self):
+        scalars, arrays = super()._fitted_state()
+        scalars.update({k: getattr(self, k) for k in self._state_scalars})
+        arrays.update({k: getattr(self, k) for k in self._state_arrays})
+        return scalars, arrays
+
+    def _set_fitted_state(self, scalars, arrays):
+        super()._set_fitted_state(scalars, arrays)
+        for k in self._state_scalars:
+            setattr(self, k, None if scalars[k] is None else float(scalars[k]))
+        for k in self._state_arrays:
+            value = arrays[k]
+            if value.shape != getattr(self, k).shape:
+                raise ValueError(f"{type(self).__name__}: saved {k} has shape {value.shape}; expected "
+                                 f"{getattr(self, k).shape}.")
+            setattr(self, k, value.astype(np.float64))
 
 
 class GlobalMean(_ClosedFormRecommender):
@@ -75,8 +68,10 @@ class GlobalMean(_ClosedFormRecommender):
     Shapes: ``fit(user_ids (N,), item_ids (N,), ratings (N,))``; ``predict`` → ``(n,)``.
     """
 
+    _state_scalars = ("global_mean",)
+
     def __init__(self, n_users, n_items, name="global_mean"):
-        super().__init__(n_users, n_items, seed=0, dtype="float64", name=name)
+        super().__init__(n_users, n_items, name=name)
         self.global_mean = None
 
     def fit(self, user_ids, item_ids, ratings):
@@ -85,8 +80,8 @@ class GlobalMean(_ClosedFormRecommender):
         self.global_mean = float(ratings.mean())
         return self._finish_fit(users, items)
 
-    def forward(self, x, training=False):
-        return np.full((len(x[0]), 1), self.global_mean)
+    def _predict_pairs(self, users, items):
+        return np.full(len(users), self.global_mean)
 
 
 class BiasBaseline(_ClosedFormRecommender):
@@ -115,13 +110,13 @@ class BiasBaseline(_ClosedFormRecommender):
     Shapes: ``b_u (n_users,)``, ``b_i (n_items,)``; ``predict`` → ``(n,)``.
     """
 
+    _state_scalars = ("global_mean",)
+    _state_arrays = ("user_bias", "item_bias")
+
     def __init__(self, n_users, n_items, l2=10.0, n_iters=10, name="bias_baseline"):
-        super().__init__(n_users, n_items, seed=0, dtype="float64", name=name)
-        if isinstance(l2, bool) or not isinstance(l2, (int, float, np.floating)) or not l2 >= 0:
-            raise ValueError(f"BiasBaseline: l2 must be a number >= 0; got {l2!r}.")
-        if isinstance(n_iters, bool) or not isinstance(n_iters, (int, np.integer)) or n_iters < 1:
-            raise ValueError(f"BiasBaseline: n_iters must be a positive integer; got {n_iters!r}.")
-        self.l2, self.n_iters = float(l2), int(n_iters)
+        super().__init__(n_users, n_items, name=name)
+        self.l2 = _checks.non_negative("BiasBaseline", "l2", l2)
+        self.n_iters = _checks.positive_int("BiasBaseline", "n_iters", n_iters)
         self.global_mean = None
         self.user_bias = np.zeros(self.n_users)
         self.item_bias = np.zeros(self.n_items)
@@ -142,14 +137,17 @@ class BiasBaseline(_ClosedFormRecommender):
         self.user_bias, self.item_bias = b_u, b_i
         return self._finish_fit(users, items)
 
-    def forward(self, x, training=False):
-        users, items = x
-        return (self.global_mean + self.user_bias[users] + self.item_bias[items])[:, None]
+    def _predict_pairs(self, users, items):
+        return self.global_mean + self.user_bias[users] + self.item_bias[items]
 
     def score_items(self, user_ids):
         """``μ + b_u + b_iᵀ`` by broadcasting, ``(len(user_ids), n_items)``."""
-        users = self._check_score_users(user_ids)
+        users = self._score_users(user_ids)
         return self.global_mean + self.user_bias[users][:, None] + self.item_bias[None, :]
+
+
+    def get_config(self):
+        return {**super().get_config(), "l2": self.l2, "n_iters": self.n_iters}
 
 
 class MostPopular(_ClosedFormRecommender):
@@ -160,22 +158,24 @@ class MostPopular(_ClosedFormRecommender):
     Shapes: ``fit(user_ids (N,), item_ids (N,))``; ``item_counts (n_items,)``; ``predict`` → ``(n,)``.
     """
 
+    _state_arrays = ("item_counts",)
+
     def __init__(self, n_users, n_items, name="most_popular"):
-        super().__init__(n_users, n_items, seed=0, dtype="float64", name=name)
+        super().__init__(n_users, n_items, name=name)
         self.item_counts = np.zeros(self.n_items)
 
     def fit(self, user_ids, item_ids):
         """``c_i = |{n : item_ids[n] = i}|`` (repeats count every time); returns ``self``."""
-        users, items = self._check_inputs((user_ids, item_ids), "fit")
+        users, items = self._check_pairs(user_ids, item_ids, "fit")
         if len(users) == 0:
             raise ValueError("MostPopular.fit: no interactions (0 rows).")
         self.item_counts = np.bincount(items, minlength=self.n_items).astype(np.float64)
         return self._finish_fit(users, items)
 
-    def forward(self, x, training=False):
-        return self.item_counts[x[1]][:, None]
+    def _predict_pairs(self, users, items):
+        return self.item_counts[items]
 
     def score_items(self, user_ids):
         """``c`` repeated for every user, ``(len(user_ids), n_items)``."""
-        users = self._check_score_users(user_ids)
+        users = self._score_users(user_ids)
         return np.tile(self.item_counts, (len(users), 1))

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
 from ..layers import Activation, Dense, Embedding, Layer
 from ..models import Model, Sequential
 
@@ -107,12 +108,14 @@ class FactorizationMachine(Model):
         cardinalities: number of values of each categorical field (≥ 1 field).
         n_factors: ``k``. l2: per-lookup L2 on the categorical tables (rare values overfit first).
         init_std: standard deviation of the normal initial factors.
+        item_field: the categorical column that holds the thing to recommend (e.g. the ad id); enables
+            ``score_items`` and ``recommend``, which score every value of that column for each context row.
         seed, dtype: as for every model.
 
     ``fit`` compiles with Adam + binary cross-entropy + accuracy if the model was not compiled yet.
     """
 
-    def __init__(self, n_numeric, cardinalities, n_factors=8, l2=1e-4, init_std=0.01, seed=0,
+    def __init__(self, n_numeric, cardinalities, n_factors=8, l2=1e-4, init_std=0.01, item_field=None, seed=0,
                  dtype="float32", name="factorization_machine"):
         super().__init__(seed=seed, dtype=dtype, name=name)
         if isinstance(n_numeric, bool) or not isinstance(n_numeric, (int, np.integer)) or n_numeric < 1:
@@ -126,7 +129,11 @@ class FactorizationMachine(Model):
             raise ValueError(f"FactorizationMachine: n_factors must be a positive integer; "
                              f"got {n_factors!r}.")
         self.n_numeric, self.n_factors = int(n_numeric), int(n_factors)
+        self.l2 = _checks.non_negative("FactorizationMachine", "l2", l2)
+        self.init_std = _checks.non_negative("FactorizationMachine", "init_std", init_std)
         self.cardinalities = card.astype(np.int64)
+        self.item_field = None if item_field is None else _checks.integer(
+            "FactorizationMachine", "item_field", item_field, minimum=0, maximum=len(card) - 1)
         self.offsets = np.concatenate([[0], np.cumsum(self.cardinalities)[:-1]])  # (C,)
         total = int(self.cardinalities.sum())
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
@@ -208,13 +215,44 @@ class FactorizationMachine(Model):
         self.numeric_factors.backward(de[:, :self.n_numeric])
         self.cat_factors.backward(de[:, self.n_numeric:].reshape(n_rows * n_fields, self.n_factors))
 
-    # -- convenience ---------------------------------------------------------------------------
+    # -- scikit-learn-style fit and the recommender interface -----------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True):
         """``Model.fit`` (Keras' arguments); compiles with Adam, binary cross-entropy and accuracy first
-        if ``compile`` was not called."""
+        if ``compile`` was not called. Returns ``self``, like every recommender (``self.history``)."""
         if not self.compiled:
             self.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-        return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                           callbacks=callbacks, validation_split=validation_split,
-                           validation_data=validation_data, shuffle=shuffle)
+        super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                    validation_split=validation_split, validation_data=validation_data, shuffle=shuffle)
+        return self
+
+    def score_items(self, x):
+        """Click probability of every value of ``item_field`` for each context row: ``(N, n_values)``.
+
+        ``x = (X_numeric (N, n), X_categorical (N, C))``; the ``item_field`` column of ``X_categorical`` is
+        ignored and replaced by each value ``0..cardinalities[item_field]-1`` in turn.
+        """
+        owner = f"{type(self).__name__}.score_items"
+        if self.item_field is None:
+            raise ValueError(f"{owner}: this model has no item_field; create it with item_field=<the column "
+                             "of X_categorical that holds the item to recommend>.")
+        num, cat = self._check_inputs(x, "score_items")
+        n_values = int(self.cardinalities[self.item_field])
+        cat = np.repeat(cat, n_values, axis=0)
+        cat[:, self.item_field] = np.tile(np.arange(n_values), len(num))
+        p = self.predict((np.repeat(num, n_values, axis=0), cat))
+        return p.reshape(len(num), n_values).astype(np.float64)
+
+    def recommend(self, x, k=10):
+        """Top-``k`` values of ``item_field`` per context row: ``(items (N, k) int64, scores (N, k))``."""
+        owner = f"{type(self).__name__}.recommend"
+        scores = self.score_items(x)
+        k = _checks.integer(owner, "k", k, minimum=1, maximum=scores.shape[1])
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return top, np.take_along_axis(scores, top, axis=1)
+
+    def get_config(self):
+        return {"n_numeric": self.n_numeric, "cardinalities": self.cardinalities.tolist(),
+                "n_factors": self.n_factors, "l2": self.l2, "init_std": self.init_std,
+                "item_field": self.item_field, "seed": self.seed if isinstance(self.seed, int) else None,
+                "dtype": self.dtype.name, "name": self.name}

@@ -22,15 +22,17 @@ optimizer updates just those rows.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .. import _checks
 from ..callbacks import EarlyStopping
 from ..layers import Embedding
-from ..optimizers import Adam
-from .base import Recommender, check_ids
+from .base import NeuralRecommender, check_ids
 
 
-class MatrixFactorization(Recommender):
+class MatrixFactorization(NeuralRecommender):
     """Biased MF: ``r̂ = μ + b_u + b_i + p_u·q_i``, trained with MSE + L2 (see the module docstring).
 
     Shapes: ``user_ids, item_ids (N,)`` → ``r̂ (N, 1)``; ``P (n_users, k)``, ``Q (n_items, k)``,
@@ -48,7 +50,10 @@ class MatrixFactorization(Recommender):
                  dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
-        self.n_factors = int(n_factors)
+        owner = type(self).__name__
+        self.n_factors = _checks.positive_int(owner, "n_factors", n_factors)
+        self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
+        self.init_std = _checks.non_negative(owner, "init_std", init_std)
         self.user_factors = Embedding(n_users, n_factors, init, l2=l2, name="user_factors")
         self.item_factors = Embedding(n_items, n_factors, init, l2=l2, name="item_factors")
         self.user_bias = Embedding(n_users, 1, "zeros", l2=l2_bias, name="user_bias")
@@ -74,37 +79,62 @@ class MatrixFactorization(Recommender):
     def fit(self, user_ids, item_ids, ratings, epochs=40, batch_size=256, learning_rate=0.005,
             optimizer=None, early_stopping=True, validation_fraction=0.05, patience=3, verbose="auto",
             callbacks=None, validation_data=None, shuffle=True):
-        """Train on explicit ratings; returns a ``History`` (``loss``, ``rmse`` and their ``val_`` versions).
+        """Train on explicit ratings; returns ``self`` (the ``History`` — ``loss``, ``rmse`` and their ``val_``
+        versions — is in ``self.history``).
 
         By default a random ``validation_fraction`` of the ratings is held out and training stops once
         their RMSE has not improved for ``patience`` epochs, keeping the best epoch's weights (early
-        stopping, 早停). ``early_stopping=False`` trains all ``epochs`` on all ratings.
-        The optimizer defaults to ``Adam(learning_rate)`` with lazy (row-wise) updates of the tables.
+        stopping, 早停). ``early_stopping=False`` trains all ``epochs`` on all ratings. When the data are
+        too few to hold anything out (the slice would be empty, or would take every rating), a warning says
+        so and training runs without early stopping.
+        The optimizer defaults to ``Adam(learning_rate)`` with lazy (row-wise) updates of the tables; a
+        second ``fit`` continues from the current weights and optimizer state, with the ``learning_rate``
+        it is given.
         """
-        ratings = np.asarray(ratings, dtype=np.float64)
+        owner = f"{type(self).__name__}.fit"
         users, items = self._check_inputs((user_ids, item_ids), "fit")
-        if len(ratings) != len(users):
-            raise ValueError(f"{self.name}.fit: {len(users)} user/item ids but {len(ratings)} ratings.")
-        if not np.all(np.isfinite(ratings)):
-            raise ValueError(f"{self.name}.fit: ratings contain NaN or inf.")
+        ratings = self._check_targets(ratings, len(users), "fit")
+        if len(ratings) == 0:
+            raise ValueError(f"{owner}: no ratings (0 rows).")
+        early_stopping = _checks.flag(owner, "early_stopping", early_stopping)
+        validation_fraction = _checks.unit_interval(owner, "validation_fraction", validation_fraction,
+                                                    closed_low=False)
+        patience = _checks.non_negative_int(owner, "patience", patience)
         callbacks = list(callbacks or [])
+        seen = (users, items)
         if early_stopping and validation_data is None:
             rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
             is_val = rng.random(len(ratings)) < validation_fraction
-            validation_data = (users[is_val], items[is_val], ratings[is_val])
-            users, items, ratings = users[~is_val], items[~is_val], ratings[~is_val]
+            if 0 < is_val.sum() < len(ratings):
+                validation_data = (users[is_val], items[is_val], ratings[is_val])
+                users, items, ratings = users[~is_val], items[~is_val], ratings[~is_val]
+            else:
+                warnings.warn(f"{owner}: {len(ratings)} ratings are too few to hold out a validation_fraction="
+                              f"{validation_fraction} slice for early stopping; training all {epochs} epochs "
+                              "without it.", stacklevel=2)
+                early_stopping = False
         if early_stopping:
             callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True))
         self.global_mean = float(ratings.mean())
-        if not self.compiled or optimizer is not None:
-            self.compile(optimizer=optimizer or Adam(learning_rate), loss="mse", metrics=["rmse"])
-        history = self._fit_pairs(users, items, ratings, validation_data=validation_data, epochs=epochs,
-                                  batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=shuffle)
-        return history
+        self._compile_for_fit(optimizer, learning_rate, loss="mse", metrics=["rmse"])
+        return self._fit_pairs(users, items, ratings, validation_data=validation_data, seen=seen, epochs=epochs,
+                               batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=shuffle)
 
     def score_items(self, user_ids):
         """All items for each user at once: ``μ + b_u + b_iᵀ + P[users]·Qᵀ``, ``(len(users), n_items)``."""
-        users = check_ids(f"{self.name}.score_items", "user_ids", user_ids, self.n_users)
+        users = check_ids(f"{type(self).__name__}.score_items", "user_ids", user_ids, self.n_users)
         P, Q = self.user_factors.params["embeddings"], self.item_factors.params["embeddings"]
         bu, bi = self.user_bias.params["embeddings"], self.item_bias.params["embeddings"]
         return self.global_mean + bu[users] + bi[:, 0][None, :] + P[users] @ Q.T
+
+    def get_config(self):
+        return {**super().get_config(), "n_factors": self.n_factors, "l2": self.l2, "l2_bias": self.l2_bias,
+                "init_std": self.init_std}
+
+    def _fitted_state(self):
+        scalars, arrays = super()._fitted_state()
+        return {**scalars, "global_mean": self.global_mean}, arrays
+
+    def _set_fitted_state(self, scalars, arrays):
+        super()._set_fitted_state(scalars, arrays)
+        self.global_mean = float(scalars["global_mean"])

@@ -29,17 +29,20 @@ per-lookup penalty of ``Embedding`` on all four tables.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .. import _checks
 from ..callbacks import EarlyStopping
 from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
 from ..metrics import hit_rate_from_ranks, ndcg_from_ranks, rank_among
-from ..optimizers import Adam
-from .base import Recommender
+from ..models import Model
+from .base import NeuralRecommender
 
 
-class NeuMF(Recommender):
+class NeuMF(NeuralRecommender):
     """NeuMF = GMF ⊕ MLP → sigmoid (see the module docstring for the model and its gradients).
 
     Shapes: ``user_ids, item_ids (N,)`` → ``ŷ (N, 1)``, a probability. Tables: GMF ``(n_users, k)``,
@@ -69,6 +72,8 @@ class NeuMF(Recommender):
             raise ValueError("NeuMF: mlp_layers must be positive integers (d, d1, ..., dL) with d even "
                              f"(d/2 for the user, d/2 for the item); got {mlp_layers!r}.")
         self.n_factors, self.mlp_layers = int(n_factors), mlp_layers
+        self.l2 = _checks.non_negative("NeuMF", "l2", l2)
+        self.init_std = _checks.non_negative("NeuMF", "init_std", init_std)
         half = mlp_layers[0] // 2
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
         self.gmf_user = Embedding(n_users, n_factors, init, l2=l2, name="gmf_user")
@@ -167,7 +172,7 @@ class NeuMF(Recommender):
 
     def fit(self, user_ids, item_ids, epochs=20, batch_size=256, n_negatives=4, learning_rate=0.001,
             optimizer=None, early_stopping=True, patience=3, verbose="auto", callbacks=None, shuffle=True):
-        """Train on **positive** interactions only; returns a ``History`` (``loss``, ``val_hit_rate``, ...).
+        """Train on **positive** interactions only; returns ``self`` (``self.history``: ``loss``, ``val_hit_rate``).
 
         Negative sampling (负采样): each epoch, every positive ``(u, i)`` is joined by ``n_negatives``
         items drawn uniformly from those ``u`` never interacted with (in any pair passed here), labelled 0
@@ -185,9 +190,13 @@ class NeuMF(Recommender):
 
         The optimizer defaults to ``Adam(learning_rate)`` (lazy row-wise updates of the tables).
         """
+        owner = f"{type(self).__name__}.fit"
         users, items = self._check_inputs((user_ids, item_ids), "fit")
-        if not isinstance(n_negatives, (int, np.integer)) or isinstance(n_negatives, bool) or n_negatives < 1:
-            raise ValueError(f"{self.name}.fit: n_negatives must be a positive integer; got {n_negatives!r}.")
+        if len(users) == 0:
+            raise ValueError(f"{owner}: no interactions (0 rows).")
+        n_negatives = _checks.positive_int(owner, "n_negatives", n_negatives)
+        early_stopping = _checks.flag(owner, "early_stopping", early_stopping)
+        patience = _checks.non_negative_int(owner, "patience", patience)
         rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
         # Every positive passed in (validation ones too) is excluded from the negatives.
         self._sampler = {"n_negatives": int(n_negatives), "seen_users": users, "seen_items": items,
@@ -197,14 +206,18 @@ class NeuMF(Recommender):
         try:
             if early_stopping:
                 is_val = _one_per_user(users, rng)
-                if not is_val.any():
-                    raise ValueError(f"{self.name}.fit: no user has two positives to hold one out for early "
-                                     "stopping; pass early_stopping=False.")
                 vu, vi = users[is_val], items[is_val]
                 n_rank = min(99, self.n_items - 1)
-                if n_rank < 1 or np.bincount(users, minlength=self.n_users)[vu].max() + n_rank > self.n_items:
-                    n_rank = 0  # catalogue too small to rank among sampled items: fall back to no stopping
-                if n_rank:
+                reason = None
+                if not is_val.any():
+                    reason = "no user has two positives to hold one out"
+                elif n_rank < 1 or np.bincount(users, minlength=self.n_users)[vu].max() + n_rank > self.n_items:
+                    reason = (f"the catalogue ({self.n_items} items) is too small to rank a held-out item among "
+                              f"{n_rank} unseen ones for every user")
+                if reason:
+                    warnings.warn(f"{owner}: early stopping is off: {reason}. Training all {epochs} epochs; pass "
+                                  "early_stopping=False to silence this.", stacklevel=2)
+                else:
                     negatives = sample_negatives(vu, self.n_items, n_rank, users, items, seed=rng, distinct=True)
                     self._ranking_validation = (vu, vi, negatives)
                     users, items = users[~is_val], items[~is_val]
@@ -212,13 +225,17 @@ class NeuMF(Recommender):
                                                    restore_best_weights=True))
             self._sampler["train_users"] = users  # _epoch_data redraws the negatives of these rows
             x_users, x_items, y = self._with_negatives(users, items, self._draw_negatives(users))
-            if not self.compiled or optimizer is not None:
-                self.compile(optimizer=optimizer or Adam(learning_rate), loss="binary_crossentropy")
-            return super().fit((x_users, x_items), y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                               callbacks=callbacks, shuffle=shuffle)
+            self._compile_for_fit(optimizer, learning_rate, loss="binary_crossentropy")
+            Model.fit(self, (x_users, x_items), y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                      callbacks=callbacks, shuffle=shuffle)
+            return self
         finally:
             self._ranking_validation = None
             self._sampler = None  # outside fit, Model.fit on explicit rows keeps them as given
+
+    def get_config(self):
+        return {**super().get_config(), "n_factors": self.n_factors, "mlp_layers": list(self.mlp_layers),
+                "l2": self.l2, "init_std": self.init_std}
 
 
 def _one_per_user(users, rng):

@@ -63,6 +63,12 @@ class SequenceRecommender:
     def _score(self, histories):
         raise NotImplementedError
 
+    def save(self, path):
+        """Save the whole model (configuration, weights, fitted state) to one file; read it back with
+        ``tinyrec.saving.load_model(path)``."""
+        from ..saving import save_model
+        return save_model(self, path)
+
     # -- the public interface -------------------------------------------------------------------
     def fit(self, sequences, **kwargs):
         """Learn from ``sequences`` (list of 1-D int arrays in time order); returns ``self``."""

@@ -134,3 +134,16 @@ def test_keras_names_and_shapes():
     layer = Conv1D(8, 3)
     layer.build((None, 10, 4))
     assert layer.params["kernel"].shape == (3, 4, 8)  # Keras' (kernel_size, in, filters)
+
+
+def test_sequential_with_conv_and_pooling_saves_whole(tmp_path):
+    from tinyrec.models import load_model
+
+    model = Sequential([Embedding(9, 4, mask_zero=True), Conv1D(3, 2, activation="relu", padding="same"),
+                        GlobalMaxPooling1D(), Dense(2)], seed=0)
+    model.compile(loss="mse", optimizer="adam")
+    model.build((None, 6))
+    loaded = load_model(model.save(tmp_path / "cnn.tinyrec"))
+    assert loaded.layers[1].padding == "same" and loaded.layers[1].kernel_size == 2
+    ids = np.array([[0, 0, 1, 2, 3, 4]])
+    assert np.array_equal(loaded.predict(ids), model.predict(ids))

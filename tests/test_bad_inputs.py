@@ -445,9 +445,11 @@ BAD_IDS = [
 def _id_rows():
     rows = []
     for label, ids in BAD_IDS:
-        if label != "(1,2)":  # (batch, time) ids are legal for an Embedding since the sequence layers
-            rows.append((f"Embedding.ids={label}", (lambda i=ids: Embedding(5, 2)(i)),
-                         "Embedding 'embedding.*': ids"))
+        if label == "(1,2)":  # (batch, time) ids are sequences since issue 9; for Embedding, 3-D is the bad shape
+            rows.append(("Embedding.ids=(1,1,2)", (lambda: Embedding(5, 2)([[[0, 1]]])),
+                         r"Embedding 'embedding.*': ids must be \(batch,\) or \(batch, time\)"))
+        else:
+            rows.append((f"Embedding.ids={label}", (lambda i=ids: Embedding(5, 2)(i)), "Embedding 'embedding.*': ids"))
         rows.append((f"MostPopular.predict.user_ids={label}", (lambda i=ids: POPULAR.predict(i, [0])),
                      "MostPopular.predict: user_ids"))
         rows.append((f"GlobalMean.predict.item_ids={label}", (lambda i=ids: MEAN.predict([0], i)),

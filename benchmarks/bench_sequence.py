@@ -49,14 +49,16 @@ def synthetic_sessions(n_sequences=1000, n_items=500, min_len=5, max_len=60, see
 
 
 def load_data(synthetic):
+    """The bundled sessions' training histories (each user's plays but the last), or the synthetic stand-in."""
     if not synthetic:
         try:
-            from tinyrec.datasets import load_sessions
-
+            from tinyrec.datasets import last_item_split, load_sessions, sequences_by_user
+        except ImportError:  # a tinyrec without the sessions dataset
+            print("(tinyrec.datasets.load_sessions not found: synthetic sessions instead)")
+        else:
             data = load_sessions()
-            return [np.asarray(s) for s in data.sequences], int(data.n_items), "bundled sessions"
-        except Exception:  # noqa: BLE001 - not there yet, or a different shape: fall back
-            pass
+            histories, _, _ = last_item_split(sequences_by_user(data.user_ids, data.item_ids, data.timestamps))
+            return histories, int(data.n_items), "the bundled sessions"
     seqs, n_items = synthetic_sessions()
     return seqs, n_items, "synthetic sessions"
 

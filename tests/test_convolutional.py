@@ -115,7 +115,7 @@ def test_embedding_conv_pool_dense_model_gradients(pooling, batch):
 def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="padding must be one of 'valid', 'same'; got 'causal'"):
         Conv1D(2, 3, padding="causal")
-    with pytest.raises(TypeError, match="kernel_size must be a positive integer"):
+    with pytest.raises(TypeError, match="Conv1D: kernel_size must be a positive integer; got 2.5"):
         Conv1D(2, 2.5)
     layer = Conv1D(2, 4, name="c")
     layer(np.zeros((1, 5, 3)))
@@ -134,3 +134,16 @@ def test_keras_names_and_shapes():
     layer = Conv1D(8, 3)
     layer.build((None, 10, 4))
     assert layer.params["kernel"].shape == (3, 4, 8)  # Keras' (kernel_size, in, filters)
+
+
+def test_sequential_with_conv_and_pooling_saves_whole(tmp_path):
+    from tinyrec.models import load_model
+
+    model = Sequential([Embedding(9, 4, mask_zero=True), Conv1D(3, 2, activation="relu", padding="same"),
+                        GlobalMaxPooling1D(), Dense(2)], seed=0)
+    model.compile(loss="mse", optimizer="adam")
+    model.build((None, 6))
+    loaded = load_model(model.save(tmp_path / "cnn.tinyrec"))
+    assert loaded.layers[1].padding == "same" and loaded.layers[1].kernel_size == 2
+    ids = np.array([[0, 0, 1, 2, 3, 4]])
+    assert np.array_equal(loaded.predict(ids), model.predict(ids))

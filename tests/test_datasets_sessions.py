@@ -189,3 +189,16 @@ def test_order_matters_oracle_beats_markov_beats_popularity(data, split):
     assert oracle["hit_rate"] > markov["hit_rate"] + 0.1 > popular["hit_rate"] + 0.2  # room for a GRU above
     for key in ("ndcg", "mrr"):
         assert oracle[key] > markov[key] > popular[key]
+
+
+def test_knobs_switch_the_hidden_structure_off():
+    """No crossover and no replays: every track reveals its mood, so only the last track's genre matters."""
+    d = make_sessions(n_users=200, n_items=40, crossover=0.0, repeat_prob=0.0, seed=2)
+    assert not d.truth.is_repeat.any()
+    np.testing.assert_array_equal(d.item_genres[d.item_ids], d.truth.moods)
+    g = d.item_genres
+    a, b = np.flatnonzero(g == 0)[:2], np.flatnonzero(g == 3)[:2]
+    histories = [np.array([b[0], a[0]]), np.array([a[1], b[1], a[1], a[0]]), np.array([a[0], b[0]])]
+    p = next_item_probabilities(d.truth, np.array([7, 7, 7]), histories)
+    np.testing.assert_allclose(p[0], p[1], rtol=1e-12)  # same user, same last genre: same prediction
+    assert not np.allclose(p[0], p[2])  # a different last genre changes it

@@ -447,3 +447,27 @@ def test_gru_as_first_layer_reads_float_sequences():
         model.predict(x[:, 0])
     with pytest.raises(ValueError, match="expected inputs with 3 features"):
         model.predict(x[:, :, :2])
+
+
+def test_early_stopping_takes_its_direction_from_the_metric():
+    from tinyrec import metrics
+    x, y = blobs()
+    stopper = EarlyStopping(monitor="val_accuracy", patience=0)
+    seed_model().fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "max"
+    stopper = EarlyStopping(monitor="val_loss")
+    seed_model().fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "min"
+
+    def hits_per_row(y_true, y_pred):  # a custom metric that declares its direction
+        return float(np.mean((y_pred[:, 0] > 0.5) == (y_true[:, 0] > 0.5)))
+
+    hits_per_row.higher_is_better = True
+    model = seed_model()
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=[hits_per_row])
+    stopper = EarlyStopping(monitor="val_hits_per_row")
+    model.fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "max" and metrics.direction(hits_per_row) == "max"
+    # "accuracy_gap" contains "acc" but declares nothing: no guessing, a clear error instead
+    with pytest.raises(ValueError, match="pass mode='min' or mode='max'"):
+        seed_model().fit(x, y, epochs=1, verbose=0, callbacks=[EarlyStopping(monitor="accuracy_gap")])

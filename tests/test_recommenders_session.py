@@ -118,7 +118,18 @@ def test_bad_input():
         SessionGRU(4).fit([[1], [2]])
     with pytest.raises(RuntimeError, match="call fit first"):
         SessionMLP(4).score_next([[1]])
-    with pytest.raises(TypeError, match="max_len must be a positive integer"):
+    with pytest.raises(TypeError, match="SessionCNN: max_len must be a positive integer; got 2.0"):
         SessionCNN(4, max_len=2.0)
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         SessionGRU(4).fit([[1, 2]], learning_rate=0)
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_saved_and_loaded_whole(cls, tmp_path):
+    from tinyrec.saving import load_model
+
+    model = small(cls).fit(cycle_sequences(), epochs=2, **FIT)
+    path = model.save(tmp_path / "session.tinyrec")
+    loaded = load_model(path)
+    assert type(loaded) is cls and loaded.get_config() == model.get_config()
+    assert np.array_equal(loaded.score_next([[1, 2], [3]]), model.score_next([[1, 2], [3]]))

@@ -193,7 +193,7 @@ def test_bad_inputs_have_clear_errors():
         layer(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(2, 4\); got \(2, 3\)"):
         layer.forward(np.zeros((2, 4, 5)), mask=np.ones((2, 3), bool))
-    with pytest.raises(ValueError, match="units must be a positive integer"):
+    with pytest.raises(ValueError, match="GRU: units must be a positive integer; got 0"):
         GRU(0)
     with pytest.raises(TypeError, match="return_sequences must be True or False"):
         SimpleRNN(3, return_sequences="yes")
@@ -217,3 +217,17 @@ def test_calling_a_layer_with_a_mask_builds_it_first():
     assert y.shape == (2, 5)
     with pytest.raises(TypeError, match=r"Layer 'dense.*' \(Dense\) does not accept a mask"):
         Dense(2)(x[:, 0], mask=mask)
+
+
+def test_sequential_with_recurrent_layers_saves_whole(tmp_path):
+    from tinyrec.models import load_model
+
+    model = Sequential([Embedding(9, 4, mask_zero=True), GRU(5, return_sequences=True), SimpleRNN(3, activation="relu"),
+                        Dense(2)], seed=0)
+    model.compile(loss="mse", optimizer="adam")
+    model.build((None, 6))
+    loaded = load_model(model.save(tmp_path / "rnn.tinyrec"))
+    ids = np.array([[0, 0, 1, 2, 3, 4], [5, 6, 7, 8, 1, 2]])
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert loaded.layers[1].return_sequences and loaded.layers[2].activation.name == "relu"
+    assert np.array_equal(loaded.predict(ids), model.predict(ids))

@@ -437,3 +437,7 @@ def __getattr__(name):
 
 def __dir__():
     return sorted([*globals(), *_ELSEWHERE])
+
+
+# ``from tinyrec.layers import *`` gives every layer, the lazily re-exported ones included.
+__all__ = ["Layer", "Dense", "Activation", "Dropout", "Embedding", *_ELSEWHERE]

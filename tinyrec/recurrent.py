@@ -24,7 +24,7 @@ so padding (before or after the items) changes nothing, and backward sends the g
 through to ``h_{t−1}`` at such a step: a masked step receives **no** gradient (its ``dx_t`` is 0). With
 ``return_sequences=True`` the output at a masked step is the carried state (as in Keras).
 
-Files: the cells' equations are in each class's docstring, forward and backward side by side.
+Each cell's equations, forward and backward, with shapes, are in its class's docstring.
 """
 
 from __future__ import annotations

@@ -92,17 +92,39 @@ class _SessionNetwork(SequenceRecommender):
         self.embedding_dim = _checks.positive_int(owner, "embedding_dim", embedding_dim)
         self.seed = seed
         self.dtype = np.dtype(dtype)
-        self.model = None
+        self.model = self.build_network()  # built now, so a saved model has somewhere to load its weights
+
+    _extra_args = ()  # a subclass's own constructor arguments, for ``get_config``
 
     def _encoder(self):
         """The layers between the embedding and the output: ``(batch, max_len, dim)`` → ``(batch, width)``."""
         raise NotImplementedError
 
     def build_network(self):
-        """The whole network as a ``tinyrec.models.Sequential`` (new weights, seeded by ``seed``)."""
+        """The whole network as a built ``tinyrec.models.Sequential`` (new weights, seeded by ``seed``)."""
         layers = [Embedding(self.n_items + 1, self.embedding_dim, mask_zero=True, name="items"),
                   *self._encoder(), Dense(self.n_items, name="next_item")]
-        return Sequential(layers, seed=self.seed, dtype=self.dtype, name=type(self).__name__.lower())
+        net = Sequential(layers, seed=self.seed, dtype=self.dtype, name=type(self).__name__.lower())
+        net.build((None, self.max_len))
+        return net
+
+    # -- whole-model saving (``model.save(path)``, ``tinyrec.saving.load_model``) ---------------------
+    built = True  # the network exists from the start (see ``__init__``)
+
+    def get_config(self):
+        """Constructor arguments (JSON-serialisable) that rebuild this model empty."""
+        config = {"n_items": self.n_items, "max_len": self.max_len, "embedding_dim": self.embedding_dim,
+                  "seed": self.seed if isinstance(self.seed, int) else None, "dtype": self.dtype.name}
+        return {**config, **{arg: getattr(self, arg) for arg in self._extra_args}}
+
+    def _weight_entries(self):
+        return self.model._weight_entries()
+
+    def _fitted_state(self):
+        return {"fitted": self.fitted}, {}
+
+    def _set_fitted_state(self, scalars, arrays):
+        self.fitted = bool(scalars.get("fitted", False))
 
     def _fit(self, sequences, epochs=10, batch_size=64, learning_rate=1e-3, verbose="auto", callbacks=None,
              validation_split=0.0):
@@ -133,9 +155,11 @@ class SessionMLP(_SessionNetwork):
     does not change the scores: the "bag of recent items" baseline for the sequence models.
     """
 
+    _extra_args = ("hidden_units",)
+
     def __init__(self, n_items, max_len=20, embedding_dim=32, hidden_units=64, seed=0, dtype="float32"):
-        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
         self.hidden_units = _checks.positive_int("SessionMLP", "hidden_units", hidden_units)
+        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
 
     def _encoder(self):
         return [GlobalAveragePooling1D(name="mean_of_items"), Dense(self.hidden_units, activation="relu",
@@ -150,11 +174,13 @@ class SessionCNN(_SessionNetwork):
     real positions ``(batch, filters)`` → ``Dense(n_items)``. Simpler than Caser (see the module docstring).
     """
 
+    _extra_args = ("filters", "kernel_size")
+
     def __init__(self, n_items, max_len=20, embedding_dim=32, filters=64, kernel_size=3, seed=0,
                  dtype="float32"):
-        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
         self.filters = _checks.positive_int("SessionCNN", "filters", filters)
         self.kernel_size = _checks.positive_int("SessionCNN", "kernel_size", kernel_size)
+        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
 
     def _encoder(self):
         return [Conv1D(self.filters, self.kernel_size, activation="relu", padding="same", name="patterns"),
@@ -170,9 +196,11 @@ class SessionGRU(_SessionNetwork):
     mini-batches, and the full softmax instead of their sampled ranking losses.
     """
 
+    _extra_args = ("units",)
+
     def __init__(self, n_items, max_len=20, embedding_dim=32, units=64, seed=0, dtype="float32"):
-        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
         self.units = _checks.positive_int("SessionGRU", "units", units)
+        super().__init__(n_items, max_len, embedding_dim, seed, dtype)
 
     def _encoder(self):
         return [GRU(self.units, name="gru")]

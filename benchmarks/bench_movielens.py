@@ -362,7 +362,7 @@ def threads_section(ml100k, big):
     steps = {
         "ML-100K MF fit, defaults (ALS)": lambda: MatrixFactorization(ml100k.n_users, ml100k.n_items).fit(
             u[train], i[train], r[train], verbose=0),
-        "ML-100K NeuMF, 1 epoch, batch 256": lambda: NeuMF(ml100k.n_users, ml100k.n_items).fit(
+        "ML-100K NeuMF, 1 epoch, defaults": lambda: NeuMF(ml100k.n_users, ml100k.n_items).fit(
             u[train], i[train], epochs=1, early_stopping=False, verbose=0),
     }
     if big is not None:  # the SGD epoch is left out here: four more of them would double the run time

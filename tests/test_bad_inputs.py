@@ -92,8 +92,7 @@ def _int_rows():
     # (owner regex, argument, call(value), values to skip because they are legal, {value id: xfail reason})
     targets = [
         ("Dense", "units", lambda v: Dense(v), (), {}),
-        ("Dense", "input_dim", lambda v: Dense(2, input_dim=v), (None,),
-         {"True": LEAD.format("layers.py", "Dense(input_dim=True) is accepted as 1")}),
+        ("Dense", "input_dim", lambda v: Dense(2, input_dim=v), (None,), {}),
         ("Embedding", "input_dim", lambda v: Embedding(v, 2), (), {}),
         ("Embedding", "output_dim", lambda v: Embedding(5, v), (), {}),
         ("MatrixFactorization", "n_users", lambda v: MatrixFactorization(v, 4), (), {}),
@@ -165,7 +164,7 @@ def _real_rows():
          [True, nan, -1.0, "0.1"]),
         ("Dropout", "rate", lambda v: Dropout(v), [True, "0.5", None, nan, -0.1, 1.0, 1.5, 1j]),
         ("MatrixFactorization", "l2", lambda v: MatrixFactorization(5, 4, l2=v), [True, nan, -1.0, "0.1", inf]),
-        ("MatrixFactorization", "l2_bias", lambda v: MatrixFactorization(5, 4, l2_bias=v), [nan, -1.0, None]),
+        ("MatrixFactorization", "l2_bias", lambda v: MatrixFactorization(5, 4, l2_bias=v), [nan, -1.0, "0.1"]),
         ("MatrixFactorization", "init_std", lambda v: MatrixFactorization(5, 4, init_std=v), [nan, -1.0, "1"]),
         ("NeuMF", "l2", lambda v: NeuMF(5, 4, l2=v), [True, nan, -1.0, "0"]),
         ("NeuMF", "init_std", lambda v: NeuMF(5, 4, init_std=v), [nan, -0.1, None]),
@@ -181,11 +180,7 @@ def _real_rows():
         ("make_ads", "teacher_scale", lambda v: make_ads(n_samples=10, teacher_scale=v), [nan, -1.0, inf]),
         ("make_movies", "noise_std", lambda v: make_movies(noise_std=v), [True, nan, -1.0, "0.7"]),
     ]
-    known = {
-        ("Embedding", "l2", "True"): LEAD.format("layers.py", "Embedding(l2=True) is accepted as 1.0"),
-        ("Embedding", "l2", "inf"): LEAD.format("layers.py", "Embedding(l2=inf) is accepted; "
-                                                             "check with _checks.non_negative"),
-    }
+    known = {}
     targets.append(("Embedding", "l2", lambda v: Embedding(5, 2, l2=v), [True, "0", nan, -1.0, inf, None]))
     rows = []
     for owner, arg, call, values in targets:
@@ -216,12 +211,8 @@ def _flag_rows():
         ("SGD", "nesterov", lambda v: O.SGD(0.1, momentum=0.9, nesterov=v), {}),
         ("Adam", "amsgrad", lambda v: O.Adam(amsgrad=v), {}),
         ("RMSprop", "centered", lambda v: O.RMSprop(centered=v), {}),
-        ("sample_negatives", "distinct", lambda v: sample_negatives([0], 5, 1, [0], [0], distinct=v),
-         {v: "interactions.py (owner: lead or whoever owns it): distinct= is not checked with _checks.flag, "
-             "so 1/'no'/None pass as truthy/falsy" for v in ("1", "'no'", "None", "0")}),
-        ("Dense", "use_bias", lambda v: Dense(2, use_bias=v),
-         {v: LEAD.format("layers.py", "Dense(use_bias=...) uses bool(); check with _checks.flag")
-          for v in ("1", "'no'", "None", "0")}),
+        ("sample_negatives", "distinct", lambda v: sample_negatives([0], 5, 1, [0], [0], distinct=v), {}),
+        ("Dense", "use_bias", lambda v: Dense(2, use_bias=v), {}),
     ]
     rows = []
     for owner, arg, call, known in targets:
@@ -465,9 +456,6 @@ def _id_rows():
                      "GlobalMean.predict: item_ids"))
         row = (f"MostPopular.recommend.user_ids={label}", (lambda i=ids: POPULAR.recommend(i, k=1)),
                "MostPopular.recommend: user_ids")
-        if label == "ragged":
-            row = (*row, LEAD.format("recommenders/base.py", "recommend() calls np.atleast_1d(user_ids) before "
-                                                             "check_ids, so ragged ids raise numpy's bare error"))
         rows.append(row)
         rows.append((f"MostPopular.fit.item_ids={label}", (lambda i=ids: MostPopular(5, 4).fit([0], i)),
                      "MostPopular.fit: item_ids"))
@@ -491,11 +479,8 @@ def _id_rows():
         ("MostPopular.recommend.k>n_items", lambda: POPULAR.recommend([0], k=5), "MostPopular.recommend: k"),
         ("NeuMF.mlp_layers=odd", lambda: NeuMF(5, 4, mlp_layers=(3, 2)), "NeuMF: mlp_layers"),
         ("NeuMF.mlp_layers=()", lambda: NeuMF(5, 4, mlp_layers=()), "NeuMF: mlp_layers"),
-        ("NeuMF.mlp_layers=True", lambda: NeuMF(5, 4, mlp_layers=True), "NeuMF.*mlp_layers",
-         LEAD.format("recommenders/neumf.py", "a non-iterable mlp_layers raises a bare TypeError "
-                                              "('bool' object is not iterable)")),
-        ("NeuMF.mlp_layers=None", lambda: NeuMF(5, 4, mlp_layers=None), "NeuMF.*mlp_layers",
-         LEAD.format("recommenders/neumf.py", "mlp_layers=None raises a bare TypeError")),
+        ("NeuMF.mlp_layers=True", lambda: NeuMF(5, 4, mlp_layers=True), "NeuMF.*mlp_layers"),
+        ("NeuMF.mlp_layers=None", lambda: NeuMF(5, 4, mlp_layers=None), "NeuMF.*mlp_layers"),
         ("MatrixFactorization.dtype=int8", lambda: MatrixFactorization(5, 4, dtype="int8"),
          "MatrixFactorization: dtype"),
         ("MatrixFactorization.seed=str", lambda: MatrixFactorization(5, 4, seed="a"), "seed"),
@@ -509,8 +494,6 @@ def test_ids_and_recommenders(call, match):
 
 
 def _interaction_and_split_rows():
-    unclear = ("interactions.py (owner: lead or whoever owns it): user id * n_items overflows int64, "
-               "so a huge n_items gives wrong pair keys instead of an error")
     rows = [
         ("sample_negatives.user_ids=float", lambda: sample_negatives([0.5], 5, 1, [0], [0]),
          "sample_negatives: user_ids"),
@@ -529,15 +512,13 @@ def _interaction_and_split_rows():
          "sample_negatives: cannot draw a negative"),
         ("sample_negatives.seed=str", lambda: sample_negatives([0], 5, 1, [0], [0], seed="a"), "sample_negatives"),
         ("sample_negatives.huge-n_items", lambda: sample_negatives([3], 2**62, 1, [3], [1]),
-         "sample_negatives.*n_items", unclear),
+         "sample_negatives.*n_items"),
         ("seen_items.item>=n_items", lambda: seen_items([0], [3], 2, 3), "seen_items: item ids"),
         ("seen_items.user>=n_users", lambda: seen_items([2], [0], 2, 3), "seen_items: user ids"),
         ("seen_items.lengths", lambda: seen_items([0, 1], [0], 2, 3), "seen_items"),
         ("seen_items.floats", lambda: seen_items([0.0], [1.0], 2, 3), "seen_items"),
         ("seen_items.bools", lambda: seen_items([True], [False], 2, 3), "seen_items"),
-        ("seen_items.huge", lambda: seen_items([0], [1], 2**40, 2**40), "seen_items.*n_users",
-         "interactions.py (owner: lead or whoever owns it): seen_items(n_users=2**40) tries to allocate an "
-         "8 TiB bincount (MemoryError) instead of refusing n_users * n_items >= 2**63 or counting sparsely"),
+        ("seen_items.huge", lambda: seen_items([0], [1], 2**40, 2**40), "seen_items.*n_users"),
         ("leave_last_out.user_ids=float", lambda: leave_last_out([0.5, 1.0], [1, 2]), "leave_last_out: user_ids"),
         ("leave_last_out.user_ids=bool", lambda: leave_last_out([True, False], [1, 2]), "leave_last_out: user_ids"),
         ("leave_last_out.user_ids=2-D", lambda: leave_last_out([[0, 1]], [[1, 2]]), "leave_last_out: user_ids"),
@@ -587,8 +568,7 @@ def _layer_model_optimizer_rows():
     dense = Dense(2)
     rows = [
         ("Dense.forward.1-D", lambda: Dense(2)(np.ones(3)), "dense.*shape"),
-        ("Dense.forward.strings", lambda: Dense(2)(np.array([["a"]])), "[Dd]ense.*x",
-         LEAD.format("layers.py", "Dense called on strings raises numpy's UFuncTypeError from matmul")),
+        ("Dense.forward.strings", lambda: Dense(2)(np.array([["a"]])), "[Dd]ense.*x"),
         ("Activation.forward.strings", lambda: Activation("relu")(np.array([["a"]])), "activations.relu: z"),
         ("Activation.forward.complex", lambda: Activation("sigmoid")(np.array([[1j]])), "activations.sigmoid: z"),
         ("softmax.empty-classes", lambda: activations.softmax(np.ones((2, 0))), "activations.softmax"),
@@ -612,8 +592,7 @@ def _layer_model_optimizer_rows():
         ("Sequential.fit.y=ragged", lambda: compiled().fit(x, [[1.0]] * 7 + [[1.0, 2.0]], verbose=0), "fit.*y"),
         ("Sequential.fit.x=ragged", lambda: compiled().fit([[1.0, 2.0]] * 7 + [[1.0]], y, verbose=0),
          "fit: x must be numeric"),
-        ("Sequential.fit.x=complex", lambda: compiled().fit(x + 1j, y, verbose=0), "fit.*x",
-         LEAD.format("models.py", "complex x is cast to float with only a ComplexWarning (imaginary part dropped)")),
+        ("Sequential.fit.x=complex", lambda: compiled().fit(x + 1j, y, verbose=0), "fit.*x"),
         ("Sequential.fit.x=nan", lambda: compiled().fit(np.full((8, 2), np.nan), y, verbose=0), "fit: x contains NaN"),
         ("Sequential.fit.x=strings", lambda: compiled().fit(x.astype(str).astype(object) + "z", y, verbose=0),
          "fit: x must be numeric"),
@@ -636,17 +615,12 @@ def _layer_model_optimizer_rows():
          "Adam.apply_gradients: param"),
         ("Adam.apply.not-a-pair", lambda: O.Adam().apply_gradients([np.zeros(3)]), "Adam.apply_gradients: item #0"),
         ("Adam.apply.strings", lambda: O.Adam().apply_gradients([(np.array(["a", "b", "c"]), p)]),
-         "Adam.apply_gradients: gradient",
-         "optimizers.py (owner unclear): a string gradient raises numpy's bare 'could not convert string to float'"),
+         "Adam.apply_gradients: gradient"),
         ("Adam.apply.ragged", lambda: O.Adam().apply_gradients([([[1.0], [1.0, 2.0]], p)]),
-         "Adam.apply_gradients: gradient",
-         "optimizers.py (owner unclear): a ragged gradient raises numpy's bare inhomogeneous-shape ValueError"),
+         "Adam.apply_gradients: gradient"),
         ("SGD.apply.complex", lambda: O.SGD(0.1).apply_gradients([(np.array([1j, 0, 0]), np.zeros(3))]),
-         "SGD.apply_gradients: gradient",
-         "optimizers.py (owner unclear): a complex gradient is cast to float (imaginary part dropped, "
-         "ComplexWarning only)"),
-        ("Adam.apply.None", lambda: O.Adam().apply_gradients(None), "Adam.apply_gradients",
-         "optimizers.py (owner unclear): apply_gradients(None) raises a bare 'NoneType object is not iterable'"),
+         "SGD.apply_gradients: gradient"),
+        ("Adam.apply.None", lambda: O.Adam().apply_gradients(None), "Adam.apply_gradients"),
         ("Sequential.seed=str", lambda: Sequential(seed="abc"), "seed"),
         ("Sequential.seed=True", lambda: Sequential(seed=True), "seed"),
         ("Sequential.same-layer-twice", lambda: Sequential([Dense(2, input_dim=2), dense, dense]),

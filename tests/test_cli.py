@@ -28,6 +28,13 @@ def test_demo_neumf(capsys):
     assert main(["demo", "--model", "neumf", "--epochs", "1", "--verbose", "0"]) == 0
     out = capsys.readouterr().out
     assert "most popular" in out and "NeuMF (tinyrec)" in out and "HR@10" in out
+    assert "bundled synthetic products" in out  # the deep model's demo runs where it has something to show
+    assert "popularity here: HR@10" in out and "bought most recently" in out
+
+
+def test_demo_mf_on_products_explains_why_not(capsys):
+    assert main(["demo", "--dataset", "products", "--model", "mf", "--verbose", "0"]) == 2
+    assert "without ratings" in capsys.readouterr().err
 
 
 def test_real_movielens_offline_says_where_to_put_it(tmp_path, monkeypatch, capsys):

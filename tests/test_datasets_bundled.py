@@ -17,13 +17,16 @@ from tinyrec.datasets.bundled import (
     load_movies,
     load_music,
     load_products,
+    load_sessions,
     write_bundled,
 )
+from tinyrec.datasets.sessions import make_sessions
 from tinyrec.datasets.synthetic import make_ads, make_movies, make_music, make_products
 
 ALL_FILES = [f"{name}/{f}" for name, files in DATASET_FILES.items() for f in files]
 LOADERS = {"movies": (load_movies, make_movies), "products": (load_products, make_products),
-           "music": (load_music, make_music), "ads": (load_ads, make_ads)}
+           "music": (load_music, make_music), "ads": (load_ads, make_ads),
+           "sessions": (load_sessions, make_sessions)}
 
 committed = pytest.mark.skipif(not REPO_DATASETS.is_dir(), reason="needs the repository's datasets/ folder")
 

@@ -116,23 +116,6 @@ def test_unknown_loss_lists_valid_names():
         losses.get("hinge")
 
 
-@pytest.mark.parametrize("batch, n_items", [(1, 2000), (2, 1000)])
-def test_full_softmax_over_a_catalogue(batch, n_items):
-    """Next-item models score the whole catalogue: softmax cross-entropy over thousands of classes.
-
-    With logits spread like a trained model's (a few items far above the rest), the gradient is still
-    softmax − onehot over N, entry by entry, in float64.
-    """
-    rng = np.random.default_rng(n_items)
-    logits = rng.standard_normal((batch, n_items)) * 3.0
-    labels = rng.integers(0, n_items, batch)
-    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
-    assert check_loss(loss, labels, logits) <= TOLERANCE
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    assert np.isclose(loss(labels, logits), -np.mean(np.log(p[np.arange(batch), labels])))
-
-
 # ------------------------------------------------------------------------------------------------
 # Direct calls on raw inputs (issue 7)
 # ------------------------------------------------------------------------------------------------
@@ -176,3 +159,90 @@ def test_from_logits_must_be_a_bool():
 def test_unknown_loss_name_suggests_the_closest():
     with pytest.raises(ValueError, match="Unknown loss 'binary_crossentopy'; did you mean 'binary_crossentropy'"):
         losses.get("binary_crossentopy")
+
+@pytest.mark.parametrize("batch, n_items", [(1, 2000), (2, 1000)])
+def test_full_softmax_over_a_catalogue(batch, n_items):
+    """Next-item models score the whole catalogue: softmax cross-entropy over thousands of classes.
+
+    With logits spread like a trained model's (a few items far above the rest), the gradient is still
+    softmax − onehot over N, entry by entry, in float64.
+    """
+    rng = np.random.default_rng(n_items)
+    logits = rng.standard_normal((batch, n_items)) * 3.0
+    labels = rng.integers(0, n_items, batch)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    assert check_loss(loss, labels, logits) <= TOLERANCE
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    assert np.isclose(loss(labels, logits), -np.mean(np.log(p[np.arange(batch), labels])))
+
+
+# ------------------------------------------------------------------ in-batch softmax (log-Q) and BPR
+
+
+def _in_batch_reference(items, s, log_q, remove_hits):
+    """The definition row by row: −log of the positive's share among the kept columns, corrected logits."""
+    total = 0.0
+    for i in range(len(items)):
+        c = s[i] - (log_q[items] if log_q is not None else 0.0)
+        keep = [j for j in range(len(items)) if j == i or not remove_hits or items[j] != items[i]]
+        total += -(c[i] - np.log(np.sum(np.exp(c[keep]))))
+    return total / len(items)
+
+
+@pytest.mark.parametrize("remove_hits", [True, False])
+@pytest.mark.parametrize("with_log_q", [True, False])
+def test_in_batch_softmax_value_and_gradient(remove_hits, with_log_q):
+    rng = np.random.default_rng(7)
+    items = np.array([3, 1, 3, 0, 2, 1])  # two accidental hits: items 3 and 1 appear twice
+    s = rng.standard_normal((6, 6)) * 2
+    log_q = np.log(rng.dirichlet(np.ones(5))) if with_log_q else None
+    loss = losses.InBatchSoftmax(log_q=log_q, remove_accidental_hits=remove_hits)
+    assert loss(items, s) == pytest.approx(_in_batch_reference(items, s, log_q, remove_hits), rel=1e-12)
+    assert check_loss(loss, items, s) <= TOLERANCE
+    grad = (loss.forward(items, s), loss.backward())[1]
+    if remove_hits:  # a masked column is not a negative: it gets no gradient at all
+        assert grad[0, 2] == 0 and grad[1, 5] == 0 and grad[2, 0] == 0
+    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)  # softmax − one-hot sums to 0
+
+
+def test_log_q_correction_is_a_column_shift():
+    """Subtracting log q_j raises rare items' logits: with equal scores, the rarer column gets more mass."""
+    items = np.array([0, 1])
+    loss = losses.InBatchSoftmax(log_q=np.log([0.9, 0.1]))
+    loss.forward(items, np.zeros((2, 2)))
+    p = loss._p
+    assert p[0, 1] == pytest.approx(0.9) and p[1, 0] == pytest.approx(0.1)
+
+
+def test_in_batch_softmax_is_stable_and_checks_shapes():
+    items = np.arange(3)
+    big = np.array([[1e4, -1e4, 0.0], [0.0, 1e4, 1e4], [-1e4, 0.0, 1e4]])
+    value = losses.InBatchSoftmax()(items, big)
+    assert np.isfinite(value) and value == pytest.approx(np.log(2) / 3)
+    with pytest.raises(ValueError, match="in_batch_softmax: logits must be \\(B, B\\)"):
+        losses.InBatchSoftmax().forward(items, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="has no log_q entry"):
+        losses.InBatchSoftmax(log_q=np.zeros(2))(items, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="non-negative integer item ids"):
+        losses.InBatchSoftmax()(np.array([0.5, 1, 2]), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_bpr_value_and_gradient(batch):
+    rng = np.random.default_rng(batch)
+    s = rng.standard_normal((batch, 2)) * 3
+    x = s[:, 0] - s[:, 1]
+    expected = np.mean(-np.log(1.0 / (1.0 + np.exp(-x))))
+    assert losses.get("bpr")(np.ones(batch), s) == pytest.approx(expected, rel=1e-12)
+    assert check_loss(losses.BPRLoss(), np.ones(batch), s) <= TOLERANCE
+
+
+def test_bpr_only_sees_the_difference_and_is_stable():
+    loss = losses.BPRLoss()
+    a = loss(np.ones(2), np.array([[3.0, 1.0], [0.0, 5.0]]))
+    b = loss(np.ones(2), np.array([[102.0, 100.0], [-7.0, -2.0]]))
+    assert a == pytest.approx(b)
+    assert loss(np.ones(1), np.array([[-1e4, 1e4]])) == pytest.approx(2e4)  # log(1 + e^{2e4}) without overflow
+    with pytest.raises(ValueError, match="bpr: scores must be \\(N, 2\\)"):
+        loss(np.ones(3), np.zeros((3, 1)))

@@ -279,50 +279,6 @@ def test_epoch_rmse_and_auc_are_exact_not_batch_averages():
     assert np.isclose(result["auc"], pairs)
 
 
-# --- sequences in a Sequential ---------------------------------------------------------------------
-def test_embedding_ids_are_never_cast_to_float():
-    """float32 holds integers exactly only up to 2**24: id 2**24 + 1 would read row 2**24."""
-    from tinyrec.layers import Embedding
-
-    big = 2**24 + 2
-    zeros = lambda shape, rng, dtype: np.zeros(shape, dtype)  # noqa: E731  (lazy pages: no 64 MB of writes)
-    model = Sequential([Embedding(big, 1, embeddings_initializer=zeros)], seed=0)
-    model.compile(loss="mse", optimizer="sgd")
-    model.build((None,))
-    table = model.layers[0].params["embeddings"]
-    table[2**24, 0], table[2**24 + 1, 0] = 1.0, 2.0
-    assert model.predict(np.array([2**24 + 1, 2**24])).ravel().tolist() == [2.0, 1.0]
-    with pytest.raises(ValueError, match=rf"Embedding 'embedding.*': ids contains id {big}, outside \[0, {big}\)"):
-        model.predict(np.array([big]))
-    with pytest.raises(ValueError, match="ids must be integers; got 1.5"):
-        model.predict(np.array([1.5]))
-
-
-def test_mask_flows_through_dropout_to_the_gru():
-    from tinyrec.layers import GRU, Dropout, Embedding
-
-    model = Sequential([Embedding(6, 3, mask_zero=True), Dropout(0.5), GRU(4), Dense(2)], seed=0)
-    model.build((None, 4))
-    padded, short = np.array([[0, 0, 3, 5]]), np.array([[3, 5]])
-    assert np.allclose(model.predict(padded), model.predict(short), atol=1e-6)
-
-
-def test_gru_as_first_layer_reads_float_sequences():
-    from tinyrec.layers import GRU
-
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal((16, 5, 3)), rng.standard_normal((16, 1))
-    model = Sequential([GRU(4, input_shape=(None, 3)), Dense(1)], seed=0)
-    model.compile(loss="mse", optimizer="adam")
-    assert model.built and model.predict(x).shape == (16, 1)
-    assert model.predict(x[:, :2]).shape == (16, 1)  # any length
-    model.fit(x, y, epochs=2, verbose=0)
-    with pytest.raises(ValueError, match=r"x must be 3-D \(samples, time, features\); got shape \(16, 3\)"):
-        model.predict(x[:, 0])
-    with pytest.raises(ValueError, match="expected inputs with 3 features"):
-        model.predict(x[:, :, :2])
-
-
 # -- the training step and its bookkeeping (issues 7 and 8) -------------------------------------------
 def test_fit_scores_loss_and_metrics_once_per_epoch_when_nobody_watches_batches(monkeypatch):
     # At verbose=0 with no batch callback, a step is forward → gradient → backward → update: the loss value
@@ -448,3 +404,70 @@ def test_a_ragged_or_string_y_gets_a_clear_error():
         seed_model().fit(x, ["1", "0", "1", "0"], verbose=0)
     with pytest.raises(ValueError, match="y must be real"):
         seed_model().fit(x, np.ones(4) * 1j, verbose=0)
+
+# --- sequences in a Sequential ---------------------------------------------------------------------
+def test_embedding_ids_are_never_cast_to_float():
+    """float32 holds integers exactly only up to 2**24: id 2**24 + 1 would read row 2**24."""
+    from tinyrec.layers import Embedding
+
+    big = 2**24 + 2
+    zeros = lambda shape, rng, dtype: np.zeros(shape, dtype)  # noqa: E731  (lazy pages: no 64 MB of writes)
+    model = Sequential([Embedding(big, 1, embeddings_initializer=zeros)], seed=0)
+    model.compile(loss="mse", optimizer="sgd")
+    model.build((None,))
+    table = model.layers[0].params["embeddings"]
+    table[2**24, 0], table[2**24 + 1, 0] = 1.0, 2.0
+    assert model.predict(np.array([2**24 + 1, 2**24])).ravel().tolist() == [2.0, 1.0]
+    with pytest.raises(ValueError, match=rf"Embedding 'embedding.*': ids contains id {big}, outside \[0, {big}\)"):
+        model.predict(np.array([big]))
+    with pytest.raises(ValueError, match="ids must be integers; got 1.5"):
+        model.predict(np.array([1.5]))
+
+
+def test_mask_flows_through_dropout_to_the_gru():
+    from tinyrec.layers import GRU, Dropout, Embedding
+
+    model = Sequential([Embedding(6, 3, mask_zero=True), Dropout(0.5), GRU(4), Dense(2)], seed=0)
+    model.build((None, 4))
+    padded, short = np.array([[0, 0, 3, 5]]), np.array([[3, 5]])
+    assert np.allclose(model.predict(padded), model.predict(short), atol=1e-6)
+
+
+def test_gru_as_first_layer_reads_float_sequences():
+    from tinyrec.layers import GRU
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 5, 3)), rng.standard_normal((16, 1))
+    model = Sequential([GRU(4, input_shape=(None, 3)), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer="adam")
+    assert model.built and model.predict(x).shape == (16, 1)
+    assert model.predict(x[:, :2]).shape == (16, 1)  # any length
+    model.fit(x, y, epochs=2, verbose=0)
+    with pytest.raises(ValueError, match=r"x must be 3-D \(samples, time, features\); got shape \(16, 3\)"):
+        model.predict(x[:, 0])
+    with pytest.raises(ValueError, match="expected inputs with 3 features"):
+        model.predict(x[:, :, :2])
+
+
+def test_early_stopping_takes_its_direction_from_the_metric():
+    from tinyrec import metrics
+    x, y = blobs()
+    stopper = EarlyStopping(monitor="val_accuracy", patience=0)
+    seed_model().fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "max"
+    stopper = EarlyStopping(monitor="val_loss")
+    seed_model().fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "min"
+
+    def hits_per_row(y_true, y_pred):  # a custom metric that declares its direction
+        return float(np.mean((y_pred[:, 0] > 0.5) == (y_true[:, 0] > 0.5)))
+
+    hits_per_row.higher_is_better = True
+    model = seed_model()
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=[hits_per_row])
+    stopper = EarlyStopping(monitor="val_hits_per_row")
+    model.fit(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[stopper])
+    assert stopper.mode == "max" and metrics.direction(hits_per_row) == "max"
+    # "accuracy_gap" contains "acc" but declares nothing: no guessing, a clear error instead
+    with pytest.raises(ValueError, match="pass mode='min' or mode='max'"):
+        seed_model().fit(x, y, epochs=1, verbose=0, callbacks=[EarlyStopping(monitor="accuracy_gap")])

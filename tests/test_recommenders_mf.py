@@ -86,14 +86,17 @@ def test_bad_ids_and_ratings():
 
 def test_fit_returns_the_model_and_keeps_the_history():
     u, i, r = np.array([0, 1, 2, 3] * 10), np.array([0, 1, 2, 3] * 10), np.array([4.0, 5.0, 3.0, 1.0] * 10)
-    model = MatrixFactorization(5, 5)
+    model = MatrixFactorization(5, 5, solver="sgd")
     assert model.fit(u, i, r, epochs=2, verbose=0) is model
     assert set(model.history.history) >= {"loss", "rmse", "val_loss", "val_rmse"}
+    als = MatrixFactorization(5, 5)  # the default solver: no hold-out unless asked, so no val_ keys
+    assert als.fit(u, i, r, epochs=2, verbose=0) is als
+    assert set(als.history.history) == {"loss", "rmse"} and len(als.history.history["loss"]) == 2
 
 
 def test_tiny_data_trains_without_early_stopping_and_says_so():
     # used to die with ZeroDivisionError: the early-stopping slice was empty
-    model = MatrixFactorization(5, 5)
+    model = MatrixFactorization(5, 5, solver="sgd")
     with pytest.warns(UserWarning, match="too few to hold out"):
         model.fit([0, 1, 2], [0, 1, 2], [4.0, 5.0, 3.0], epochs=3, verbose=0)
     assert len(model.history.history["loss"]) == 3 and "val_rmse" not in model.history.history
@@ -103,7 +106,8 @@ def test_tiny_data_trains_without_early_stopping_and_says_so():
 def test_a_second_fit_takes_its_learning_rate():
     u, i = np.repeat(np.arange(10), 5), np.tile(np.arange(5), 10)
     r = np.random.default_rng(0).integers(1, 6, 50).astype(float)
-    model = MatrixFactorization(10, 5).fit(u, i, r, epochs=1, learning_rate=0.01, early_stopping=False, verbose=0)
+    model = MatrixFactorization(10, 5, solver="sgd").fit(u, i, r, epochs=1, learning_rate=0.01,
+                                                         early_stopping=False, verbose=0)
     optimizer = model.optimizer
     model.fit(u, i, r, epochs=1, learning_rate=0.0005, early_stopping=False, verbose=0)
     assert model.optimizer is optimizer and model.optimizer.learning_rate == 0.0005  # moments kept, rate new

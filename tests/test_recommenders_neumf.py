@@ -109,6 +109,38 @@ def test_early_stopping_holds_out_one_positive_per_user_and_ranks_it():
     assert not any(pair in positives for pair in negs)
 
 
+def test_with_timestamps_early_stopping_holds_out_each_users_latest_positive():
+    rng = np.random.default_rng(1)
+    users = np.repeat(np.arange(30), 8)
+    items = np.concatenate([rng.choice(150, 8, replace=False) for _ in range(30)])
+    times = rng.permutation(len(users)).astype(float)  # distinct times, in no particular order
+    times[users == 3] = 7.0  # user 3: all at the same time -> one of them, chosen at random, is "latest"
+    m = _Spy(30, 150, n_factors=2, mlp_layers=(4, 2), seed=0)
+    m.fit(users, items, epochs=1, n_negatives=1, timestamps=times, verbose=0)
+    train_users, train_items, y = m.epochs_seen[0]
+    n_train = int(y.sum())
+    kept = set(zip(train_users[:n_train].tolist(), train_items[:n_train].tolist()))
+    held_out = [(u, it, t) for u, it, t in zip(users.tolist(), items.tolist(), times) if (u, it) not in kept]
+    assert sorted(u for u, _, _ in held_out) == list(range(30))  # exactly one per user
+    for u, _, t in held_out:
+        assert t == times[users == u].max()  # and it is that user's latest
+    # Without timestamps the held-out positive is random: over 30 users it is not always the latest.
+    r = _Spy(30, 150, n_factors=2, mlp_layers=(4, 2), seed=0)
+    r.fit(users, items, epochs=1, n_negatives=1, verbose=0)
+    ru, ri, ry = r.epochs_seen[0]
+    kept = set(zip(ru[:int(ry.sum())].tolist(), ri[:int(ry.sum())].tolist()))
+    latest = [(u, it) for u, it, t in zip(users.tolist(), items.tolist(), times) if t == times[users == u].max()]
+    assert sum(pair not in kept for pair in latest) < 25
+
+
+def test_timestamps_are_checked():
+    m = NeuMF(6, 10, n_factors=2, mlp_layers=(4, 2))
+    with pytest.raises(ValueError, match="timestamps has 3 entries but there are 15 interactions"):
+        m.fit(POS_U, POS_I, timestamps=[1, 2, 3], verbose=0)
+    with pytest.raises(ValueError, match="timestamps"):
+        m.fit(POS_U, POS_I, timestamps=["a"] * 15, verbose=0)
+
+
 def test_same_seed_same_model_different_seed_different_model():
     def weights(seed):
         m = NeuMF(6, 10, n_factors=2, mlp_layers=(4, 2), seed=seed)

@@ -110,7 +110,8 @@ class EarlyStopping(Callback):
         monitor: a key of the epoch logs, e.g. ``"val_loss"`` (needs validation data) or ``"loss"``.
         min_delta: an improvement smaller than this does not count.
         patience: epochs without improvement before stopping.
-        mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy/auc-like names, else min).
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (the direction the monitored metric declares through its
+            ``higher_is_better`` attribute, ``tinyrec.metrics.direction``).
         restore_best_weights: at the end, put back the weights of the best epoch.
         baseline: stop if the value does not beat this.
         start_from_epoch: epochs of warm-up before counting.
@@ -132,10 +133,22 @@ class EarlyStopping(Callback):
         self.baseline = None if baseline is None else _checks.real(owner, "baseline", baseline)
         self.restore_best_weights = _checks.flag(owner, "restore_best_weights", restore_best_weights)
         self.start_from_epoch = _checks.non_negative_int(owner, "start_from_epoch", start_from_epoch)
-        if mode == "auto":
-            mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "ndcg", "hit")) \
-                else "min"
-        self.mode = mode
+        self.mode = mode  # "auto" is resolved when training starts, from the monitored metric itself
+        self._auto = mode == "auto"
+
+    def _resolve_mode(self):
+        """``mode="auto"``: the direction the monitored metric declares (its ``higher_is_better``, see
+        ``tinyrec.metrics.direction``) — never guessed from substrings of its name."""
+        from . import metrics
+        key = self.monitor[4:] if self.monitor.startswith("val_") else self.monitor
+        for name, fn in getattr(getattr(self, "model", None), "metric_fns", None) or []:
+            if name == key and isinstance(getattr(fn, "higher_is_better", None), bool):
+                return "max" if fn.higher_is_better else "min"
+        try:
+            return metrics.direction(self.monitor)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"EarlyStopping: cannot tell whether {self.monitor!r} should go up or down ({err}); "
+                             "pass mode='min' or mode='max'.") from None
 
     def _improved(self, value, reference):
         if self.mode == "min":
@@ -143,6 +156,8 @@ class EarlyStopping(Callback):
         return value > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
+        if self._auto:
+            self.mode = self._resolve_mode()
         self.wait = 0
         self.stopped_epoch = 0
         self.best_epoch = 0

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_rng
+from ._checks import as_rng, flag
 
 __all__ = ["sample_negatives", "seen_items"]
 
@@ -66,6 +66,7 @@ def sample_negatives(user_ids, n_items, n_negatives, seen_user_ids, seen_item_id
         ``n_negatives`` with ``distinct=True``, or no unseen item at all).
     """
     func = "sample_negatives"
+    distinct = flag(func, "distinct", distinct)
     n_items = _positive_int(n_items, "n_items", func)
     if isinstance(n_negatives, bool) or not isinstance(n_negatives, numbers.Integral) or n_negatives < 0:
         raise ValueError(f"{func}: n_negatives must be an int >= 0, got {n_negatives!r}")
@@ -73,6 +74,7 @@ def sample_negatives(user_ids, n_items, n_negatives, seen_user_ids, seen_item_id
     users = _as_1d(user_ids, "user_ids", func)
     if users.size and users.min() < 0:
         raise ValueError(f"{func}: user_ids must be >= 0, got {users.min()}")
+    _check_key_range(users, n_items, func)
     keys = _pair_keys(seen_user_ids, seen_item_ids, None, n_items, func)
     rng = _as_rng(seed, func)
 
@@ -164,6 +166,9 @@ def seen_items(user_ids, item_ids, n_users, n_items):
     func = "seen_items"
     n_users = _positive_int(n_users, "n_users", func)
     n_items = _positive_int(n_items, "n_items", func)
+    if n_users * n_items >= 2**63:
+        raise ValueError(f"{func}: n_users * n_items = {n_users} * {n_items} is too large to encode (user, item) "
+                         "pairs in 64-bit integers.")
     keys = _pair_keys(user_ids, item_ids, n_users, n_items, func)
     counts = np.bincount(keys // n_items, minlength=n_users)
     indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
@@ -186,7 +191,15 @@ def _pair_keys(user_ids, item_ids, n_users, n_items, func):
             raise ValueError(
                 f"{func}: item ids must be 0 .. {n_items - 1}, got range {items.min()} .. {items.max()}"
             )
+    _check_key_range(users, n_items, func)
     return np.unique(users * n_items + items)
+
+
+def _check_key_range(users, n_items, func):
+    """Pairs are encoded as ``u * n_items + i`` in int64: refuse sizes whose keys would overflow."""
+    if len(users) and (int(users.max()) + 1) * n_items >= 2**63:
+        raise ValueError(f"{func}: n_items={n_items} with user ids up to {int(users.max())} is too large to "
+                         "encode (user, item) pairs in 64-bit integers.")
 
 
 

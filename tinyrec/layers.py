@@ -21,8 +21,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from . import _checks, initializers
 from . import activations as activations_module
-from . import initializers
 from ._checks import as_rng as _as_rng
 from ._checks import check_ids
 from .sparse import SparseGradient  # a data type: (row indices, row gradients) of a table
@@ -139,6 +139,8 @@ class Layer:
             raise ValueError(
                 f"Layer {self.name!r} expects input of shape (batch, {width}); got shape {x.shape}."
             )
+        if x.dtype.kind not in "fiub":
+            raise ValueError(f"Layer {self.name!r}: x must be a real numeric array; got dtype {x.dtype}.")
 
     def get_config(self) -> dict:
         """Constructor arguments that rebuild this layer (Keras' name), for ``model.save``.
@@ -195,12 +197,12 @@ class Dense(Layer):
                  bias_initializer="zeros", input_dim=None, name=None, input_shape=None):
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
-        if input_dim is not None and (not isinstance(input_dim, (int, np.integer)) or input_dim < 1):
-            raise ValueError(f"Dense: input_dim must be a positive integer; got {input_dim!r}.")
+        if input_dim is not None:
+            input_dim = _checks.positive_int("Dense", "input_dim", input_dim)
         super().__init__(name=name, input_dim=input_dim, input_shape=input_shape)
         self.units = int(units)
         self.activation = activations_module.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _checks.flag("Dense", "use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 
@@ -353,8 +355,7 @@ class Embedding(Layer):
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
-        if not (isinstance(l2, (int, float)) and l2 >= 0):
-            raise ValueError(f"Embedding: l2 must be a number >= 0; got {l2!r}.")
+        l2 = _checks.non_negative("Embedding", "l2", l2)
         if not isinstance(mask_zero, (bool, np.bool_)):
             raise TypeError(f"Embedding: mask_zero must be True or False; got {mask_zero!r}.")
         super().__init__(name=name)

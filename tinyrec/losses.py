@@ -278,3 +278,162 @@ def get(identifier) -> Loss:
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]()
     raise unknown_name("loss", identifier, NAMES)
+
+
+# =========================================================================================================
+# Losses for large catalogues (召回, candidate retrieval): in-batch sampled softmax with the log-Q
+# correction, and BPR. Both score *items against each other* instead of one row against its own label.
+# =========================================================================================================
+
+
+class InBatchSoftmax(Loss):
+    """Softmax over the batch's own items (in-batch negatives), with the log-Q correction (Yi et al. 2019).
+
+    A retrieval model wants ``P(item | user) = softmax over the whole catalogue``, but a catalogue of a
+    million items is too big to normalise over at every step. In-batch negatives: the ``B`` positive pairs
+    ``(user_i, item y_i)`` of a batch are scored all against all, ``s_ij = u_i · v_j`` (column ``j`` is the
+    item of row ``j``), and row ``i`` is a ``B``-way classification whose right answer is column ``i``.
+
+    The other items of the batch are not uniform negatives: they are drawn ∝ their popularity ``q_j``
+    (how often they appear in the training pairs), so popular items get pushed down far more often than
+    they should. Subtracting ``log q_j`` from every logit corrects the sampled softmax towards the full
+    one (Yi et al. 2019, "Sampling-Bias-Corrected Neural Modeling for Large Corpus Item
+    Recommendations", RecSys, eq. 3; Bengio & Senécal 2008 for the importance-sampling argument)::
+
+        c_ij = s_ij − log q_{y_j}                                   corrected logits      (B, B)
+        m_ij = 0 if j ≠ i and y_j = y_i ("accidental hit": the same item again), else 1
+        P_ij = m_ij e^{c_ij} / Σ_k m_ik e^{c_ik}                    masked softmax per row (B, B)
+        L    = −1/B Σ_i log P_ii
+        ∂L/∂s_ij = (P_ij − [i = j]) / B                             (0 where m_ij = 0)
+
+    (``∂c/∂s = 1``, so the gradient with respect to ``s`` is that of an ordinary softmax cross-entropy on
+    the corrected logits; ``log q`` is a constant.)
+
+    Args:
+        log_q: ``(n_items,)`` log of each item's in-batch sampling probability, or None for no correction
+            (``TwoTower.fit`` sets it from the training item frequencies: ``q_j = count_j / N``).
+        remove_accidental_hits: mask other columns holding the row's own positive item (default True).
+
+    ``forward(y_true, y_pred)``: ``y_true (B,)`` the item ids of the batch's positives (used for ``log q``
+    and the mask), ``y_pred (B, B)`` the logits ``s``. ``backward() -> (B, B)``.
+    """
+
+    name = "in_batch_softmax"
+    elementwise = False  # one row's loss reads the whole batch
+
+    def __init__(self, log_q=None, remove_accidental_hits=True, from_logits=True):
+        if not from_logits:
+            raise ValueError(f"{self.name}: works on scores (logits) only; from_logits must be True.")
+        super().__init__(from_logits=True)
+        if log_q is not None:
+            log_q = np.asarray(log_q, dtype=np.float64)
+            if log_q.ndim != 1 or not np.all(np.isfinite(log_q)):
+                raise ValueError(f"{self.name}: log_q must be a 1-D array of finite log-probabilities (one per "
+                                 f"item); got shape {log_q.shape}.")
+        self.log_q = log_q
+        self.remove_accidental_hits = bool(remove_accidental_hits)
+
+    def check_targets(self, y_true, output_shape):
+        y = real_array(self.name, "y_true (the batch's item ids)", y_true)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or y.shape[0] != output_shape[0]:
+            raise ValueError(f"{self.name}: targets must be the batch's item ids, shape ({output_shape[0]},); "
+                             f"got shape {y.shape}.")
+        if y.size and (not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or y.min() < 0):
+            raise ValueError(f"{self.name}: targets must be non-negative integer item ids.")
+        if self.log_q is not None and y.size and y.max() >= len(self.log_q):
+            raise ValueError(f"{self.name}: item id {int(y.max())} has no log_q entry (log_q covers "
+                             f"{len(self.log_q)} items).")
+        return y
+
+    def forward(self, y_true, y_pred):
+        items = np.asarray(y_true).reshape(-1).astype(np.int64)
+        if y_pred.ndim != 2 or y_pred.shape != (len(items), len(items)):
+            raise ValueError(f"{self.name}: logits must be (B, B) for B = {len(items)} item ids; got "
+                             f"{y_pred.shape}.")
+        logits = y_pred if self.log_q is None else y_pred - self.log_q[items][None, :].astype(y_pred.dtype)
+        keep = np.ones(logits.shape, dtype=bool)
+        if self.remove_accidental_hits:
+            keep = items[:, None] != items[None, :]
+            np.fill_diagonal(keep, True)
+        masked = np.where(keep, logits, -np.inf)
+        shifted = masked - masked.max(axis=1, keepdims=True)  # the diagonal is always kept: max is finite
+        log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        self._p = np.exp(log_p)  # masked entries: exp(−inf) = 0, so they get no gradient
+        return float(-np.mean(np.diagonal(log_p)))
+
+    def backward(self):
+        grad = self._p.copy()
+        grad[np.diag_indices_from(grad)] -= 1.0
+        return grad * grad.dtype.type(1.0 / len(grad))
+
+    def get_config(self):
+        return {"name": self.name, "remove_accidental_hits": self.remove_accidental_hits,
+                "log_q": None if self.log_q is None else self.log_q.tolist()}
+
+    def __repr__(self):
+        return f"InBatchSoftmax(log_q={'None' if self.log_q is None else 'array'}, " \
+               f"remove_accidental_hits={self.remove_accidental_hits})"
+
+
+class BPRLoss(Loss):
+    """Bayesian personalised ranking (BPR, 贝叶斯个性化排序; Rendle et al. 2009, UAI).
+
+    Implicit feedback only says what a user *did* interact with. BPR learns from pairs: for a user ``u``,
+    an item ``i`` they interacted with should score higher than an item ``j`` they did not (a sampled
+    negative, 负采样). With ``x = s_ui − s_uj``::
+
+        L        = −1/N Σ_n log σ(x_n) = 1/N Σ_n log(1 + e^{−x_n})     (np.logaddexp(0, −x): no overflow)
+        ∂L/∂s_ui = −σ(−x) / N,     ∂L/∂s_uj = +σ(−x) / N
+
+    (``d/dx log σ(x) = 1 − σ(x) = σ(−x)``.) The gradient fades once ``i`` is well above ``j``: BPR cares
+    about the order, not about the scores themselves — unlike pointwise BCE, which pushes every positive
+    towards probability 1 and every negative towards 0. BPR is BCE with target 1 on the difference ``x``.
+
+    ``forward(y_true, y_pred)``: ``y_pred (N, 2)`` — column 0 ``s_ui`` (the positive), column 1 ``s_uj``
+    (the negative). ``y_true`` is ``(N, 2)`` rows ``[1, 0]`` (or ``(N,)``): a pairwise loss has no
+    labels to learn from — column 0 is preferred by construction — so only its length is checked.
+    ``backward() -> (N, 2)``.
+    """
+
+    name = "bpr"
+    elementwise = False  # a row is a pair of scores
+
+    def __init__(self, from_logits=True):
+        if not from_logits:
+            raise ValueError(f"{self.name}: works on scores only; from_logits must be True.")
+        super().__init__(from_logits=True)
+
+    def check_targets(self, y_true, output_shape):
+        if len(output_shape) != 2 or output_shape[1] != 2:
+            raise ValueError(f"{self.name}: scores must be (N, 2), [positive, negative] per row; got "
+                             f"{tuple(output_shape)}.")
+        y = real_array(self.name, "y_true", y_true)
+        if y.shape[:1] != tuple(output_shape[:1]):
+            raise ValueError(f"{self.name}: y_true must have one row per pair ({output_shape[0]}); got shape "
+                             f"{y.shape}.")
+        return y
+
+    def forward(self, y_true, y_pred):
+        if y_pred.ndim != 2 or y_pred.shape[1] != 2:
+            raise ValueError(f"{self.name}: scores must be (N, 2), [positive, negative] per row; got "
+                             f"{y_pred.shape}.")
+        self._x = y_pred[:, 0] - y_pred[:, 1]  # (N,)
+        return float(np.mean(np.logaddexp(0, -self._x)))
+
+    def backward(self):
+        g = sigmoid(-self._x) * self._x.dtype.type(1.0 / len(self._x))  # σ(−x)/N, (N,)
+        return np.stack([-g, g], axis=1)
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __repr__(self):
+        return "BPRLoss()"
+
+
+# Registered by name too (``compile(loss="bpr")``); added here, at the end, next to their classes.
+_REGISTRY["bpr"] = BPRLoss
+_REGISTRY["in_batch_softmax"] = InBatchSoftmax
+NAMES = tuple(_REGISTRY)

@@ -91,6 +91,8 @@ class _EpochOutputs:
 
     @staticmethod
     def fits(model, n):
+        if getattr(model, "_loss_couples_rows", False):  # e.g. an in-batch softmax: scored batch by batch
+            return False
         return n * int(np.prod(model.output_shape_for(1)[1:])) <= _EpochOutputs.KEEP_LIMIT
 
     def __init__(self, model, keep, guard=True):
@@ -647,7 +649,10 @@ class Sequential(Model):
             # Ids stay int64 end to end: a float32 cast would round an id above 2**24 to a neighbouring row.
             return self.layers[0].check_ids(x)
         try:
-            x = np.asarray(x, dtype=self.dtype)
+            x = np.asarray(x)
+            if x.dtype.kind == "c":  # a cast would drop the imaginary part with only a warning
+                raise ValueError(f"got complex values (dtype {x.dtype}); x must be real")
+            x = x.astype(self.dtype, copy=False)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{self.name}.{where}: x must be numeric; {err}") from None
         if x.ndim == 1 and self.built and self._input_shape[-1] == 1:

@@ -117,6 +117,8 @@ class Optimizer:
         """
         checked = []
         seen = set()
+        if grads_and_vars is None or isinstance(grads_and_vars, (str, bytes, np.ndarray)):
+            raise TypeError(f"{self._owner()}: expected a list of (grad, param) pairs; got {grads_and_vars!r}.")
         for position, pair in enumerate(grads_and_vars):
             try:
                 grad, param = pair
@@ -176,6 +178,15 @@ class Optimizer:
             raise TypeError(f"{self._owner()}: param #{position} must be a floating-point NumPy array; got {got}.")
 
         if not isinstance(grad, SparseGradient):
+            if not (isinstance(grad, np.ndarray) and grad.dtype == param.dtype):  # the hot path skips this
+                try:
+                    raw = np.asarray(grad)
+                except ValueError as err:
+                    raise ValueError(f"{self._owner()}: gradient #{position} is not a rectangular array; {err}") \
+                        from None
+                if raw.dtype.kind not in "fiub":
+                    raise ValueError(f"{self._owner()}: gradient #{position} must be real numbers; got dtype "
+                                     f"{raw.dtype}.")
             g = np.asarray(grad, dtype=param.dtype)  # no copy when it already has param's dtype
             if g.shape != param.shape:
                 raise ValueError(

@@ -1,4 +1,4 @@
-"""The bundled copies (随附数据) of the four synthetic datasets: writing them, and loading them back.
+"""The bundled copies (随附数据) of the synthetic datasets: writing them, and loading them back.
 
 The repository commits each ``make_*`` dataset, made with its default arguments, as plain CSV files so
 that anyone can open them without Python::
@@ -10,14 +10,16 @@ that anyone can open them without Python::
     datasets/music/plays.csv          user_id,item_id,play_count,timestamp
     datasets/music/tracks.csv         item_id,artist_id,artist,genre
     datasets/ads/clicks.csv.gz        <100 history features>,device,ad_position,hour_bucket,ad_category,click
+    datasets/sessions/plays.csv.gz    user_id,item_id,timestamp     (each user's listening, in time order)
+    datasets/sessions/tracks.csv      item_id,genre
 
 ``write_bundled`` regenerates them byte for byte (integers as integers, ``gzip`` with ``mtime=0``),
 each atomically (``tinyrec._atomic.atomic_write``) so a half-written file never appears, and refreshes the
 SHA-256 table in each folder's ``README.md`` (the datasheet). Run it with
 ``python -m tinyrec.datasets.bundled``.
 
-``load_movies()``, ``load_products()``, ``load_music()`` and ``load_ads()`` return the same ``Bunch`` as
-the generator. They read the files when the folder exists (a clone of the repository) and call the
+``load_movies()``, ``load_products()``, ``load_music()``, ``load_ads()`` and ``load_sessions()`` return
+the same ``Bunch`` as the generator. They read the files when the folder exists (a clone of the repository) and call the
 generator otherwise (an installed package); the ground truth (``truth``) is not in the files, so it always
 comes from the generator. If the files and the generator disagree (files edited by hand, or a NumPy
 version whose random streams differ), a warning says so and the generated data is returned, because
@@ -39,9 +41,11 @@ import numpy as np
 from .._atomic import atomic_write
 from . import base
 from .base import Bunch
+from .sessions import make_sessions
 from .synthetic import PRODUCT_CATEGORIES, make_ads, make_movies, make_music, make_products
 
-__all__ = ["DATASET_FILES", "write_bundled", "load_movies", "load_products", "load_music", "load_ads"]
+__all__ = ["DATASET_FILES", "write_bundled", "load_movies", "load_products", "load_music", "load_ads",
+           "load_sessions"]
 
 #: The files of each bundled dataset, relative to its folder.
 DATASET_FILES = {
@@ -49,8 +53,10 @@ DATASET_FILES = {
     "products": ["purchases.csv", "items.csv"],
     "music": ["plays.csv", "tracks.csv"],
     "ads": ["clicks.csv.gz"],
+    "sessions": ["plays.csv.gz", "tracks.csv"],
 }
-_GENERATORS = {"movies": make_movies, "products": make_products, "music": make_music, "ads": make_ads}
+_GENERATORS = {"movies": make_movies, "products": make_products, "music": make_music, "ads": make_ads,
+               "sessions": make_sessions}
 
 # The datasheet's checksum table sits between these two lines; write_bundled rewrites what is between.
 CHECKSUM_BEGIN = "<!-- checksums:begin (written by python -m tinyrec.datasets.bundled) -->"
@@ -125,7 +131,14 @@ def _ads_files(d):
     return {"clicks.csv.gz": _gzip(_int_csv(header, columns), "clicks.csv")}
 
 
-_WRITERS = {"movies": _movies_files, "products": _products_files, "music": _music_files, "ads": _ads_files}
+def _sessions_files(d):
+    plays = _int_csv(["user_id", "item_id", "timestamp"], [d.user_ids, d.item_ids, d.timestamps])
+    rows = [(i, d.genre_names[g]) for i, g in enumerate(d.item_genres.tolist())]
+    return {"plays.csv.gz": _gzip(plays, "plays.csv"), "tracks.csv": _text_csv(["item_id", "genre"], rows)}
+
+
+_WRITERS = {"movies": _movies_files, "products": _products_files, "music": _music_files, "ads": _ads_files,
+            "sessions": _sessions_files}
 
 
 def _write(path, data):
@@ -174,8 +187,8 @@ def _refresh_datasheet(readme, files):
 def write_bundled(root=None, names=None):
     """Write the bundled datasets (default arguments, ``seed=0``) under ``root``, byte for byte.
 
-    ``root`` defaults to the repository's ``datasets/`` folder; ``names`` to all four
-    (``"movies"``, ``"products"``, ``"music"``, ``"ads"``). Each file is written atomically; a folder's
+    ``root`` defaults to the repository's ``datasets/`` folder; ``names`` to all of them
+    (``"movies"``, ``"products"``, ``"music"``, ``"ads"``, ``"sessions"``). Each file is written atomically; a folder's
     ``README.md``, when present, gets its SHA-256 table refreshed. Returns
     ``{"movies/ratings.csv.gz": sha256_hex, ...}``.
     """
@@ -280,7 +293,17 @@ def _read_ads(folder, generated):
                  y=t[:, -1].astype(np.float32))
 
 
-_READERS = {"movies": _read_movies, "products": _read_products, "music": _read_music, "ads": _read_ads}
+def _read_sessions(folder, generated):
+    _, t = _read_int_csv(folder / "plays.csv.gz", ["user_id", "item_id", "timestamp"])
+    tracks = _read_text_csv(folder / "tracks.csv", ["item_id", "genre"])
+    path = folder / "tracks.csv"
+    genres = [_index_of(generated.genre_names, r[1], path, "genre") for r in tracks]
+    return Bunch(user_ids=t[:, 0], item_ids=t[:, 1], timestamps=t[:, 2], n_users=int(t[:, 0].max()) + 1,
+                 n_items=len(tracks), item_genres=np.array(genres, dtype=np.int64))
+
+
+_READERS = {"movies": _read_movies, "products": _read_products, "music": _read_music, "ads": _read_ads,
+            "sessions": _read_sessions}
 
 
 @functools.cache
@@ -349,6 +372,15 @@ def load_music(root=None):
 def load_ads(root=None):
     """The bundled ad clicks: ``make_ads()`` read from ``datasets/ads/`` (or generated)."""
     return _load("ads", root)
+
+
+def load_sessions(root=None):
+    """The bundled listening sessions: ``make_sessions()`` read from ``datasets/sessions/`` (or generated).
+
+    Each user's plays in time order; ``truth`` (the hidden moods, tastes and the oracle's next-track
+    distribution) always comes from the generator.
+    """
+    return _load("sessions", root)
 
 
 def main():

@@ -21,7 +21,7 @@ import numpy as np
 from .._checks import as_rng
 from ..interactions import sample_negatives, seen_items  # noqa: F401  (their old home)
 
-__all__ = ["random_split", "leave_last_out", "temporal_split"]
+__all__ = ["random_split", "leave_last_out", "temporal_split", "sequences_by_user", "last_item_split"]
 
 
 
@@ -121,6 +121,62 @@ def temporal_split(timestamps, test_size=0.2):
     n_test = _n_test(n, test_size, "temporal_split")
     order = np.argsort(times, kind="stable")
     return np.sort(order[: n - n_test]).astype(np.int64), np.sort(order[n - n_test :]).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sequences (序列推荐): each user's items in time order, and the next-item split
+# --------------------------------------------------------------------------------------------------
+def sequences_by_user(user_ids, item_ids, timestamps, n_users=None):
+    """Each user's items in time order: a list of ``n_users`` 1-D int64 arrays (empty for users without rows).
+
+    Rows are ordered by (user, timestamp) with a stable sort, so rows with equal timestamps keep their
+    order in the input. ``n_users`` defaults to ``max(user_ids) + 1``.
+
+    How (vectorised): one ``np.lexsort``, then ``np.split`` at the users' boundaries (``np.bincount``).
+    """
+    func = "sequences_by_user"
+    users = _as_1d(user_ids, "user_ids", func, integer=True)
+    items = _as_1d(item_ids, "item_ids", func, integer=True)
+    times = _as_1d(timestamps, "timestamps", func)
+    if not len(users) == len(items) == len(times):
+        raise ValueError(f"{func}: user_ids, item_ids and timestamps must have the same length, got "
+                         f"{len(users)}, {len(items)} and {len(times)}")
+    if len(users) and (users.min() < 0 or items.min() < 0):
+        raise ValueError(f"{func}: ids must be >= 0, got user ids from {users.min()} and item ids from "
+                         f"{items.min()}")
+    top = int(users.max()) + 1 if len(users) else 0
+    n_users = top if n_users is None else _positive_int(n_users, "n_users", func)
+    if n_users < top:
+        raise ValueError(f"{func}: n_users={n_users} but user_ids go up to {top - 1}")
+    order = np.lexsort((times, users))
+    counts = np.bincount(users, minlength=n_users)
+    return np.split(items[order], np.cumsum(counts)[:-1])
+
+
+def last_item_split(sequences, min_length=2):
+    """Next-item split (下一个物品): each sequence's last item is the test target, the rest its history.
+
+    Only sequences with at least ``min_length`` (>= 2) items take part. Returns
+    ``(histories, targets, index)``: ``histories`` a list of 1-D int64 arrays (``seq[:-1]``, also what a
+    model is fitted on), ``targets`` ``(n,)`` int64 (``seq[-1]``), ``index`` ``(n,)`` int64 the positions
+    of those sequences in ``sequences`` (the user ids, for ``sequences_by_user`` output).
+
+    This is the time-ordered protocol of GRU4Rec-style evaluation (Hidasi et al. 2016) per user: nothing
+    from a user's future leaks into the training histories.
+    """
+    func = "last_item_split"
+    if isinstance(sequences, (str, bytes)) or not isinstance(sequences, (list, tuple)):
+        raise TypeError(f"{func}: sequences must be a list of 1-D integer arrays; got {type(sequences).__name__}")
+    min_length = _positive_int(min_length, "min_length", func)
+    if min_length < 2:
+        raise ValueError(f"{func}: min_length must be >= 2 (one item to hold out, one to condition on); "
+                         f"got {min_length}")
+    index = [j for j, seq in enumerate(sequences) if np.ndim(seq) == 1 and len(seq) >= min_length]
+    if not index:
+        raise ValueError(f"{func}: no sequence has {min_length} or more items")
+    histories = [np.asarray(sequences[j], dtype=np.int64)[:-1] for j in index]
+    targets = np.array([sequences[j][-1] for j in index], dtype=np.int64)
+    return histories, targets, np.array(index, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------------------

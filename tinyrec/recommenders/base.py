@@ -123,7 +123,8 @@ class Recommender:
         """
         owner = self._owner("recommend")
         self._require_fitted("recommend")
-        users = check_ids(owner, "user_ids", np.atleast_1d(user_ids), self.n_users)
+        scalar = isinstance(user_ids, (int, np.integer)) and not isinstance(user_ids, bool)
+        users = check_ids(owner, "user_ids", [user_ids] if scalar else user_ids, self.n_users)
         k = _checks.integer(owner, "k", k, minimum=1, maximum=self.n_items)
         exclude_seen = _checks.flag(owner, "exclude_seen", exclude_seen)
         if exclude_seen and self._seen is None:

@@ -18,6 +18,18 @@ Gradients (chain rule, with ``g_n = ∂L/∂r̂_n = 2(r̂_n − r_n)/N`` from th
 
 Only the rows of users and items in the batch get a gradient; ``Embedding`` stores it sparse and the
 optimizer updates just those rows.
+
+Two solvers minimise this same ``L`` (``solver=`` in the constructor):
+
+* ``"als"`` (default): alternating least squares (交替最小二乘), each half-sweep solving every user's (then
+  every item's) ridge regression in closed form — no learning rate, ``L`` never goes up; derived in
+  ``tinyrec.recommenders.als``. 8 sweeps by default.
+* ``"sgd"``: mini-batch gradient descent with Adam on the gradients above, the engine's ``Model.fit``;
+  early stopping on a held-out slice by default.
+
+Defaults chosen on ML-100K with validation slices carved from the training ratings (never the test split),
+``benchmarks/tune_mf.py``: ``k = 32``, ``λ = 0.13``, ``λ_b = 0.05``, ALS with 8 sweeps. (SGD keeps its
+``λ = 0.1``, ``λ_b = 0.005``: with early stopping on top it wants less L2.)
 """
 
 from __future__ import annotations
@@ -27,9 +39,20 @@ import warnings
 import numpy as np
 
 from .. import _checks
-from ..callbacks import EarlyStopping
+from .._blas import blas_threads
+from ..callbacks import CallbackList, EarlyStopping, History, ProgbarLogger
 from ..layers import Embedding
+from ..metrics import rmse
+from .als import als_objective, fit_als
 from .base import NeuralRecommender, check_ids
+
+SOLVERS = ("als", "sgd")
+#: Default ``epochs`` of each solver. ALS: sweeps; on ML-100K validation folds its RMSE is within 0.0002 of its
+#: minimum from sweep 7 to 11 (benchmarks/tune_mf.py), and 8 is at the cheap end of that plateau.
+DEFAULT_EPOCHS = {"als": 8, "sgd": 40}
+#: Default ``(l2, l2_bias)`` of each solver. ALS: chosen on ML-100K validation folds (benchmarks/tune_mf.py);
+#: SGD: the values tinyrec has always had (early stopping regularises it too), so its results are unchanged.
+DEFAULT_L2 = {"als": (0.13, 0.05), "sgd": (0.1, 0.005)}
 
 
 class MatrixFactorization(NeuralRecommender):
@@ -41,19 +64,30 @@ class MatrixFactorization(NeuralRecommender):
     Args:
         n_users, n_items: id counts.
         n_factors: ``k``, the size of ``p_u`` and ``q_i``.
-        l2: λ on the factors; l2_bias: λ_b on the biases.
+        l2: λ on the factors; l2_bias: λ_b on the biases (ALS needs ``l2 > 0``). ``None``: the solver's
+            default, ``(0.13, 0.05)`` for ALS and ``(0.1, 0.005)`` for SGD (``DEFAULT_L2``).
         init_std: standard deviation of the normal initial factors (biases start at 0).
+        solver: ``"als"`` (closed-form alternating least squares, the default) or ``"sgd"`` (Adam on
+            mini-batches through ``Model.fit``); see the module docstring.
         seed, dtype: as for every model.
     """
 
-    def __init__(self, n_users, n_items, n_factors=32, l2=0.1, l2_bias=0.005, init_std=0.1, seed=0,
-                 dtype="float32", name="matrix_factorization"):
+    def __init__(self, n_users, n_items, n_factors=32, l2=None, l2_bias=None, init_std=0.1, solver="als",
+                 seed=0, dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
         owner = type(self).__name__
         self.n_factors = _checks.positive_int(owner, "n_factors", n_factors)
+        if solver not in SOLVERS:
+            raise ValueError(f"{owner}: solver must be one of {SOLVERS}; got {solver!r}.")
+        l2 = DEFAULT_L2[solver][0] if l2 is None else l2
+        l2_bias = DEFAULT_L2[solver][1] if l2_bias is None else l2_bias
         self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
         self.init_std = _checks.non_negative(owner, "init_std", init_std)
+        if solver == "als" and self.l2 == 0:
+            raise ValueError(f"{owner}: solver='als' needs l2 > 0 (each ridge system must be invertible); "
+                             "got l2=0.")
+        self.solver = solver
         self.user_factors = Embedding(n_users, n_factors, init, l2=l2, name="user_factors")
         self.item_factors = Embedding(n_items, n_factors, init, l2=l2, name="item_factors")
         self.user_bias = Embedding(n_users, 1, "zeros", l2=l2_bias, name="user_bias")
@@ -76,15 +110,18 @@ class MatrixFactorization(NeuralRecommender):
         self.user_bias.backward(grad)
         self.item_bias.backward(grad)
 
-    def fit(self, user_ids, item_ids, ratings, epochs=40, batch_size=256, learning_rate=0.005,
-            optimizer=None, early_stopping=True, validation_fraction=0.05, patience=3, verbose="auto",
+    def fit(self, user_ids, item_ids, ratings, epochs=None, batch_size=256, learning_rate=0.005,
+            optimizer=None, early_stopping=None, validation_fraction=0.05, patience=3, verbose="auto",
             callbacks=None, validation_data=None, shuffle=True):
         """Train on explicit ratings; returns ``self`` (the ``History`` — ``loss``, ``rmse`` and their ``val_``
         versions — is in ``self.history``).
 
-        By default a random ``validation_fraction`` of the ratings is held out and training stops once
-        their RMSE has not improved for ``patience`` epochs, keeping the best epoch's weights (early
-        stopping, 早停). ``early_stopping=False`` trains all ``epochs`` on all ratings. When the data are
+        ``epochs=None`` and ``early_stopping=None`` mean the solver's defaults: ALS runs 8 sweeps on all
+        ratings (its loss cannot go up, and the validation RMSE is flat by then); SGD runs up to 40 epochs
+        with early stopping. With early stopping a random ``validation_fraction`` of the ratings is held
+        out and training stops once their RMSE has not improved for ``patience`` epochs (sweeps for ALS),
+        keeping the best epoch's weights (早停). ``early_stopping=False`` trains all ``epochs`` on all
+        ratings. ``batch_size``, ``learning_rate``, ``optimizer`` and ``shuffle`` concern SGD only. When the data are
         too few to hold anything out (the slice would be empty, or would take every rating), a warning says
         so and training runs without early stopping.
         The optimizer defaults to ``Adam(learning_rate)`` with lazy (row-wise) updates of the tables; a
@@ -96,10 +133,18 @@ class MatrixFactorization(NeuralRecommender):
         ratings = self._check_targets(ratings, len(users), "fit")
         if len(ratings) == 0:
             raise ValueError(f"{owner}: no ratings (0 rows).")
+        if early_stopping is None:
+            early_stopping = self.solver == "sgd"
         early_stopping = _checks.flag(owner, "early_stopping", early_stopping)
         validation_fraction = _checks.unit_interval(owner, "validation_fraction", validation_fraction,
                                                     closed_low=False)
         patience = _checks.non_negative_int(owner, "patience", patience)
+        _checks.positive(owner, "learning_rate", learning_rate)  # checked for ALS too: a typo is a typo
+        if epochs is None:
+            epochs = DEFAULT_EPOCHS[self.solver]
+        if self.solver == "als" and optimizer is not None:
+            raise ValueError(f"{owner}: optimizer= is for solver='sgd'; ALS solves in closed form. Build the "
+                             "model with solver='sgd' to train with an optimizer.")
         callbacks = list(callbacks or [])
         seen = (users, items)
         if early_stopping and validation_data is None:
@@ -116,20 +161,69 @@ class MatrixFactorization(NeuralRecommender):
         if early_stopping:
             callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True))
         self.global_mean = float(ratings.mean())
-        self._compile_for_fit(optimizer, learning_rate, loss="mse", metrics=["rmse"])
-        return self._fit_pairs(users, items, ratings, validation_data=validation_data, seen=seen, epochs=epochs,
-                               batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=shuffle)
+        with blas_threads():  # one BLAS thread for these small products: tinyrec/_blas.py says why
+            if self.solver == "als":
+                return self._fit_als(users, items, ratings, epochs, verbose, callbacks, validation_data, seen)
+            self._compile_for_fit(optimizer, learning_rate, loss="mse", metrics=["rmse"])
+            return self._fit_pairs(users, items, ratings, validation_data=validation_data, seen=seen,
+                                   epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=callbacks,
+                                   shuffle=shuffle)
+
+    def _fit_als(self, users, items, ratings, epochs, verbose, callbacks, validation_data, seen):
+        """``epochs`` ALS sweeps (``tinyrec.recommenders.als.fit_als``) with the usual callbacks and History.
+
+        Each sweep is one "epoch" for the callbacks: logs ``loss`` (the objective ``L``), ``rmse`` on the
+        training ratings and, with validation data, ``val_loss``/``val_rmse`` — so ``EarlyStopping``,
+        ``History`` and the progress line work as for SGD. A second ``fit`` starts from the current tables.
+        """
+        owner = self._owner("fit")
+        epochs = _checks.non_negative_int(owner, "epochs", epochs)
+        verbose = 1 if verbose == "auto" else _checks.integer(owner, "verbose", verbose, 0, 2)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 3:
+                raise ValueError(f"{owner}: validation_data must be (user_ids, item_ids, targets).")
+            vu, vi = self._check_pairs(validation_data[0], validation_data[1], "fit(validation_data)")
+            vr = self._check_targets(validation_data[2], len(vu), "fit(validation_data)")
+        tables = [layer.params["embeddings"] for layer in (self.user_factors, self.item_factors,
+                                                             self.user_bias, self.item_bias)]
+        P, Q, bu, bi = tables[0], tables[1], tables[2][:, 0], tables[3][:, 0]  # 1-D views of the bias columns
+        mu, l2, l2b = self.global_mean, self.l2, self.l2_bias
+        history = History()
+        cbs = [history, *callbacks] + ([ProgbarLogger(verbose)] if verbose else [])
+        cb = CallbackList(cbs, self, {"epochs": epochs, "steps": 1, "verbose": verbose})
+        self.stop_training = False
+        self.history = history
+
+        def end_of_sweep(sweep):
+            loss, mse = als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)
+            logs = {"loss": loss, "rmse": float(np.sqrt(mse))}
+            if validation_data is not None:
+                pred = self._predict_pairs(vu, vi)
+                logs.update({"val_loss": float(np.mean((pred - vr) ** 2)), "val_rmse": rmse(vr, pred)})
+            cb.on_epoch_end(sweep, logs)
+            if not self.stop_training and sweep + 1 < epochs:
+                cb.on_epoch_begin(sweep + 1)
+            return self.stop_training
+
+        cb.on_train_begin()
+        if epochs:
+            cb.on_epoch_begin(0)
+            fit_als(users, items, ratings, mu, P, Q, bu, bi, l2, l2b, epochs, callback=end_of_sweep)
+        cb.on_train_end()
+        self._remember_seen(*seen)
+        return self
 
     def score_items(self, user_ids):
         """All items for each user at once: ``μ + b_u + b_iᵀ + P[users]·Qᵀ``, ``(len(users), n_items)``."""
         users = check_ids(f"{type(self).__name__}.score_items", "user_ids", user_ids, self.n_users)
         P, Q = self.user_factors.params["embeddings"], self.item_factors.params["embeddings"]
         bu, bi = self.user_bias.params["embeddings"], self.item_bias.params["embeddings"]
-        return self.global_mean + bu[users] + bi[:, 0][None, :] + P[users] @ Q.T
+        with blas_threads():
+            return self.global_mean + bu[users] + bi[:, 0][None, :] + P[users] @ Q.T
 
     def get_config(self):
         return {**super().get_config(), "n_factors": self.n_factors, "l2": self.l2, "l2_bias": self.l2_bias,
-                "init_std": self.init_std}
+                "init_std": self.init_std, "solver": self.solver}
 
     def _fitted_state(self):
         scalars, arrays = super()._fitted_state()

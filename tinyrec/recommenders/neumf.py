@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 
 from .. import _checks
+from .._blas import blas_threads
 from ..callbacks import EarlyStopping
 from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
@@ -66,6 +67,9 @@ class NeuMF(NeuralRecommender):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         if not isinstance(n_factors, (int, np.integer)) or isinstance(n_factors, bool) or n_factors < 1:
             raise ValueError(f"NeuMF: n_factors must be a positive integer; got {n_factors!r}.")
+        if isinstance(mlp_layers, (str, bytes)) or not hasattr(mlp_layers, "__iter__"):
+            raise TypeError(f"NeuMF: mlp_layers must be a sequence of layer widths (d, d1, ..., dL); "
+                            f"got {mlp_layers!r}.")
         mlp_layers = tuple(mlp_layers)
         if (not mlp_layers or any(not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1
                                   for w in mlp_layers) or mlp_layers[0] % 2):
@@ -171,7 +175,8 @@ class NeuMF(NeuralRecommender):
         return all_users, all_items, y
 
     def fit(self, user_ids, item_ids, epochs=20, batch_size=256, n_negatives=4, learning_rate=0.001,
-            optimizer=None, early_stopping=True, patience=3, verbose="auto", callbacks=None, shuffle=True):
+            optimizer=None, early_stopping=True, patience=3, verbose="auto", callbacks=None, shuffle=True,
+            timestamps=None):
         """Train on **positive** interactions only; returns ``self`` (``self.history``: ``loss``, ``val_hit_rate``).
 
         Negative sampling (负采样): each epoch, every positive ``(u, i)`` is joined by ``n_negatives``
@@ -179,9 +184,12 @@ class NeuMF(NeuralRecommender):
         — fresh draws every epoch (``_epoch_data``), so the model sees many different negatives. An epoch
         therefore has ``n_pos · (1 + n_negatives)`` rows. Duplicate (user, item) pairs are kept as given.
 
-        Early stopping (早停, default): one random positive of every user with at least two is held out
-        and ranked, after each epoch, among 99 items the user never touched (drawn once, so epochs are
+        Early stopping (早停, default): one positive of every user with at least two is held out and
+        ranked, after each epoch, among 99 items the user never touched (drawn once, so epochs are
         compared on the same yardstick) — the evaluation protocol of He et al. on a validation slice.
+        With ``timestamps`` (``(N,)``, one per interaction) the held-out positive is each user's
+        **latest** one (ties broken at random), so validation asks what the test of a leave-latest-out
+        split asks: "what comes next?"; without them it is a random one.
         Training stops when this ``val_hit_rate`` (HR@10) has not improved for ``patience`` epochs, and
         the best epoch's weights are kept. Why the ranking metric and not the validation loss: the
         cross-entropy on sampled negatives can bottom out epochs before the ranking stops improving,
@@ -195,6 +203,12 @@ class NeuMF(NeuralRecommender):
         if len(users) == 0:
             raise ValueError(f"{owner}: no interactions (0 rows).")
         n_negatives = _checks.positive_int(owner, "n_negatives", n_negatives)
+        times = None
+        if timestamps is not None:
+            times = _checks.real_array(owner, "timestamps", timestamps, dtype=np.float64, ndim=(1,))
+            if len(times) != len(users):
+                raise ValueError(f"{owner}: timestamps has {len(times)} entries but there are {len(users)} "
+                                 "interactions; pass one timestamp per (user, item) pair.")
         early_stopping = _checks.flag(owner, "early_stopping", early_stopping)
         patience = _checks.non_negative_int(owner, "patience", patience)
         rng = np.random.default_rng(self._shuffle_rng.integers(2**63))
@@ -205,7 +219,7 @@ class NeuMF(NeuralRecommender):
         callbacks = list(callbacks or [])
         try:
             if early_stopping:
-                is_val = _one_per_user(users, rng)
+                is_val = _one_per_user(users, rng, times)
                 vu, vi = users[is_val], items[is_val]
                 n_rank = min(99, self.n_items - 1)
                 reason = None
@@ -226,8 +240,9 @@ class NeuMF(NeuralRecommender):
             self._sampler["train_users"] = users  # _epoch_data redraws the negatives of these rows
             x_users, x_items, y = self._with_negatives(users, items, self._draw_negatives(users))
             self._compile_for_fit(optimizer, learning_rate, loss="binary_crossentropy")
-            Model.fit(self, (x_users, x_items), y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                      callbacks=callbacks, shuffle=shuffle)
+            with blas_threads():  # one BLAS thread for these small products: tinyrec/_blas.py says why
+                Model.fit(self, (x_users, x_items), y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                          callbacks=callbacks, shuffle=shuffle)
             return self
         finally:
             self._ranking_validation = None
@@ -238,10 +253,17 @@ class NeuMF(NeuralRecommender):
                 "l2": self.l2, "init_std": self.init_std}
 
 
-def _one_per_user(users, rng):
-    """Boolean mask choosing one random row of every user who has at least two rows (vectorised)."""
+def _one_per_user(users, rng, timestamps=None):
+    """Boolean mask choosing one row of every user who has at least two rows (vectorised).
+
+    Without ``timestamps`` the row is random; with them it is the user's latest (ties broken at random).
+    How: sort by (user, −time, random key) with ``np.lexsort``; the first row of each user's block wins.
+    """
     keys = rng.random(len(users))
-    order = np.lexsort((keys, users))  # by user, then by a random key
+    if timestamps is None:
+        order = np.lexsort((keys, users))  # by user, then by a random key
+    else:
+        order = np.lexsort((keys, -np.asarray(timestamps, dtype=np.float64), users))  # latest first
     first = np.ones(len(users), dtype=bool)
     first[1:] = users[order][1:] != users[order][:-1]
     counts = np.bincount(users, minlength=users.max() + 1 if len(users) else 0)

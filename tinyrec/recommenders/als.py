@@ -1,0 +1,131 @@
+"""Alternating least squares (ALS, 交替最小二乘): biased matrix factorisation solved in closed form.
+
+The model and the loss are exactly those of ``MatrixFactorization`` (``tinyrec.recommenders.mf``)::
+
+    r̂_ui = μ + b_u + b_i + p_u · q_i
+    L = 1/N Σ_n (r̂_n − r_n)²  +  λ/N Σ_n (||p_{u_n}||² + ||q_{i_n}||²)  +  λ_b/N Σ_n (b_{u_n}² + b_{i_n}²)
+
+Gradient descent takes many small steps on all parameters at once. ALS instead notices that with the item
+side (``q_i``, ``b_i``) held fixed, ``L`` is an ordinary ridge regression (岭回归) for each user, which has
+a closed-form minimiser; then it swaps the roles. Each half-sweep lands on the exact minimum of ``L`` over
+one side, so ``L`` can never go up (a block coordinate descent, 块坐标下降).
+
+Derivation of the user step. Multiply ``L`` by ``N`` (same minimiser) and keep the terms with user ``u``;
+``R_u`` are the ``n_u = |R_u|`` ratings of ``u``. Stack the unknowns ``x_u = [p_u, b_u]  (k+1,)`` and, for
+each rated item, the known features ``z_i = [q_i, 1]  (k+1,)`` and the target ``y_ui = r_ui − μ − b_i``,
+so that ``r̂_ui − r_ui = z_i · x_u − y_ui``::
+
+    N·L_u(x_u) = Σ_{i∈R_u} (z_i·x_u − y_ui)²  +  n_u · x_uᵀ Λ x_u,      Λ = diag(λ, …, λ, λ_b)  (k+1, k+1)
+
+(the penalty counts ``p_u`` once per lookup, ``n_u`` times). With ``Z_u (n_u, k+1)`` the rows ``z_i`` and
+``y_u (n_u,)`` the targets, the gradient is ``2 Z_uᵀ(Z_u x_u − y_u) + 2 n_u Λ x_u``; setting it to zero::
+
+    (Z_uᵀ Z_u + n_u Λ) x_u = Z_uᵀ y_u                                                  (k+1 equations)
+
+The matrix is symmetric positive definite whenever ``λ > 0`` and ``n_u ≥ 1`` (``Z_uᵀZ_u`` is positive
+semi-definite; ``n_u Λ`` makes the factor block definite, and the bias column of ``Z_u`` is all ones), so
+the solution is unique. The item step is the mirror image: ``x_i = [q_i, b_i]``, ``z_u = [p_u, 1]``,
+``y_ui = r_ui − μ − b_u``. A user with no ratings gets ``x_u = 0`` (the system is then ``λΛ x = 0``).
+
+Cost of one sweep: building the ``Z_uᵀZ_u`` is ``O(N (k+1)²)`` and the solves ``O((n_users + n_items)
+(k+1)³)``; no learning rate, no batches. Weighting ``λ`` by ``n_u`` is the "weighted-λ regularisation"
+that Zhou, Wilkinson, Schreiber & Pan (2008, "Large-scale parallel collaborative filtering for the Netflix
+Prize") found to keep ALS from overfitting; here it falls out of using the same per-lookup loss as SGD.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["als_half_step", "als_objective", "fit_als"]
+
+
+#: Own ids solved per batch of ``np.linalg.solve``: bounds the ``(chunk, k+1, k+1)`` systems held at once.
+SOLVE_CHUNK = 1024
+
+
+def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias, order=None):
+    """Solve one side of biased MF exactly, the other side held fixed (module docstring).
+
+    Args:
+        own_ids: ``(N,)`` int, the id on the side being solved (users for the user step).
+        other_ids: ``(N,)`` int, the id on the fixed side.
+        targets: ``(N,)`` float, ``y = r − μ − b_other[other_ids]``.
+        n_own: number of rows to solve for (``n_users`` for the user step).
+        other_factors: ``(n_other, k)``, the fixed factors (``Q`` for the user step).
+        l2, l2_bias: ``λ > 0`` and ``λ_b ≥ 0``, per-lookup L2 strengths as in ``MatrixFactorization``.
+        order: optional ``np.argsort(own_ids, kind="stable")``, to reuse it across sweeps.
+
+    Returns:
+        ``factors (n_own, k)`` and ``biases (n_own,)`` in ``other_factors.dtype``: for each own row ``u``
+        the solution of ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``.
+
+    How: with ``Q_u`` the ``n_u`` fixed rows and ``z_i = [q_i, 1]``, the system is assembled blockwise,
+    never building ``Z_u`` itself::
+
+        Z_uᵀZ_u = [[Q_uᵀQ_u,  Σ_i q_i],        Z_uᵀy_u = [Q_uᵀ y_u,  Σ_i y_ui]
+                   [Σ_i q_iᵀ,  n_u    ]]
+
+    one small product per id (a Python loop over ids: each is a BLAS call on an ``(n_u, k)`` block), then
+    ``np.linalg.solve`` on ``SOLVE_CHUNK`` ids at a time. Memory: ``O(N)`` for the sorted ids and targets
+    plus ``O(SOLVE_CHUNK·k²)``, whatever the number of ratings.
+    """
+    if order is None:
+        order = np.argsort(own_ids, kind="stable")  # group each own id's ratings into one contiguous block
+    k = other_factors.shape[1]
+    dtype = other_factors.dtype  # float32 products for a float32 model, float64 for exact checks
+    other_sorted = other_ids[order]
+    y = np.asarray(targets, dtype=dtype)[order]
+    counts = np.bincount(own_ids, minlength=n_own)
+    bounds = np.concatenate(([0], np.cumsum(counts))).tolist()  # Python ints: cheap slicing in the loop
+    penalty = np.full(k + 1, float(l2))
+    penalty[k] = l2_bias
+    x = np.zeros((n_own, k + 1), dtype=dtype)  # ids without ratings keep x_u = 0
+    rated = np.flatnonzero(counts)
+    for start in range(0, len(rated), SOLVE_CHUNK):
+        ids = rated[start:start + SOLVE_CHUNK]
+        system = np.zeros((len(ids), k + 1, k + 1), dtype=dtype)
+        rhs = np.zeros((len(ids), k + 1), dtype=dtype)
+        for row, u in enumerate(ids.tolist()):
+            lo, hi = bounds[u], bounds[u + 1]
+            block = np.take(other_factors, other_sorted[lo:hi], axis=0)  # Q_u, (n_u, k)
+            np.matmul(block.T, block, out=system[row, :k, :k])  # Q_uᵀ Q_u
+            system[row, :k, k] = system[row, k, :k] = block.sum(axis=0)  # Σ q_i
+            system[row, k, k] = hi - lo  # n_u
+            np.matmul(y[lo:hi], block, out=rhs[row, :k])  # Q_uᵀ y_u
+            rhs[row, k] = y[lo:hi].sum()  # Σ y_ui
+        system += counts[ids].astype(dtype)[:, None, None] * np.diag(penalty).astype(dtype)  # + n_u Λ
+        x[ids] = np.linalg.solve(system, rhs[:, :, None])[:, :, 0]  # all the ridge systems of the chunk
+    return x[:, :k], x[:, k]
+
+
+def als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias):
+    """The MF loss ``L`` of the module docstring and the plain mean squared error: ``(L, mse)``, floats.
+
+    The penalty is summed per row, weighted by how often the row is looked up (``n_u ||p_u||²`` rather than
+    one term per rating): the same number, without gathering ``P[users]`` twice.
+    """
+    err = mu + bu[users] + bi[items] + np.einsum("nk,nk->n", P[users], Q[items]) - ratings  # r̂ − r, (N,)
+    n_u = np.bincount(users, minlength=len(P)).astype(np.float64)
+    n_i = np.bincount(items, minlength=len(Q)).astype(np.float64)
+    penalty = (l2 * (n_u @ np.einsum("uk,uk->u", P, P) + n_i @ np.einsum("ik,ik->i", Q, Q))
+               + l2_bias * (n_u @ (bu * bu) + n_i @ (bi * bi)))
+    mse = float(np.mean(err.astype(np.float64) ** 2))
+    return mse + float(penalty) / len(ratings), mse
+
+
+def fit_als(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias, n_iters, callback=None):
+    """Run ``n_iters`` ALS sweeps (user step, then item step), updating ``P, Q, bu, bi`` in place.
+
+    Shapes: ``users, items, ratings (N,)``; ``P (n_users, k)``, ``Q (n_items, k)``, ``bu (n_users,)``,
+    ``bi (n_items,)`` (1-D views are fine; results are cast to their dtype). ``Q`` and ``bi`` are the
+    starting point (the user step runs first and ignores ``P`` and ``bu``). ``callback(sweep)``, if
+    given, is called after each sweep and may return True to stop early.
+    """
+    ratings = np.asarray(ratings, dtype=np.float64)
+    by_user, by_item = np.argsort(users, kind="stable"), np.argsort(items, kind="stable")  # once, not per sweep
+    for sweep in range(n_iters):
+        P[...], bu[...] = als_half_step(users, items, ratings - mu - bi[items], len(P), Q, l2, l2_bias, by_user)
+        Q[...], bi[...] = als_half_step(items, users, ratings - mu - bu[users], len(Q), P, l2, l2_bias, by_item)
+        if callback is not None and callback(sweep):
+            break

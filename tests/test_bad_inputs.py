@@ -473,8 +473,6 @@ def _id_rows():
         ("MatrixFactorization.fit.ratings=str",
          lambda: MatrixFactorization(5, 4).fit(USERS, ITEMS, RATINGS.astype(str)),
          "MatrixFactorization.fit: ratings"),
-        ("MatrixFactorization.fit.learning_rate=str", lambda: MatrixFactorization(5, 4).fit(
-            USERS, ITEMS, RATINGS, learning_rate="0.1"), "MatrixFactorization.fit: learning_rate"),
         ("MostPopular.fit.empty", lambda: MostPopular(5, 4).fit([], []), "MostPopular.fit: no interactions"),
         ("MostPopular.recommend.k>n_items", lambda: POPULAR.recommend([0], k=5), "MostPopular.recommend: k"),
         ("NeuMF.mlp_layers=odd", lambda: NeuMF(5, 4, mlp_layers=(3, 2)), "NeuMF: mlp_layers"),
@@ -651,6 +649,8 @@ def _layer_model_optimizer_rows():
         ("Optimizer.name=int", lambda: O.Adam(name=3), "Adam: name"),
         ("get_data_home.file", lambda: get_data_home(__file__), "get_data_home: data_home .* is a file"),
         ("get_data_home.int", lambda: get_data_home(3), "get_data_home: data_home must be a folder path"),
+        ("write_bundled.root=file", lambda: write_bundled(__file__, names=["products"]),
+         "write_bundled: root .* is a file"),
     ]
     return rows
 

@@ -16,7 +16,18 @@ import numpy as np
 import pytest
 
 from tinyrec.gradcheck import relative_error
-from tinyrec.layers import Activation, Dense, Dropout, Embedding, Layer
+from tinyrec.layers import (
+    GRU,
+    Activation,
+    Conv1D,
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+    SimpleRNN,
+)
 from tinyrec.losses import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -591,3 +602,133 @@ def test_clear_errors(torch, interop):
         interop.to_torch_optimizer(model, torch.nn.Linear(5, 1))
     with pytest.raises(ValueError, match="compile it or pass optimizer"):
         interop.to_torch_optimizer(Sequential([Dense(1, input_dim=2)]), torch.nn.Linear(2, 1))
+
+
+# ----------------------------------------------------------------------------------------------
+# Sequence layers (SimpleRNN, GRU, Conv1D, global pooling), with and without a padding mask
+# ----------------------------------------------------------------------------------------------
+def built_seq(layer, features, seed=0):
+    layer.build((None, None, features), rng=np.random.default_rng(seed), dtype=np.float64)
+    for p in layer.params.values():  # biases start at zero: give every weight values
+        p[...] = np.random.default_rng(seed + 1).standard_normal(p.shape) * 0.5
+    return layer
+
+
+SEQ_LAYERS = {
+    "gru_last": lambda: built_seq(GRU(4), 3),
+    "gru_sequences": lambda: built_seq(GRU(4, return_sequences=True), 3),
+    "simple_rnn_tanh": lambda: built_seq(SimpleRNN(4), 3),
+    "simple_rnn_relu_sequences": lambda: built_seq(SimpleRNN(4, activation="relu", return_sequences=True), 3),
+    "conv1d_valid_relu": lambda: built_seq(Conv1D(5, 3, activation="relu"), 3),
+    "conv1d_same_even_kernel": lambda: built_seq(Conv1D(5, 4, padding="same", activation="tanh"), 3),
+    "conv1d_no_bias": lambda: built_seq(Conv1D(2, 2, use_bias=False), 3),
+    "global_max_pooling": lambda: built_seq(GlobalMaxPooling1D(), 3),
+    "global_average_pooling": lambda: built_seq(GlobalAveragePooling1D(), 3),
+}
+# left padding (as the session models pad), a gap in the middle, a row of padding only, a full row
+MASK = np.array([[0, 0, 1, 1, 1, 1], [1, 1, 0, 1, 1, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=bool)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "mask"])
+@pytest.mark.parametrize("key", list(SEQ_LAYERS))
+def test_sequence_layer_outputs_and_gradients_match_autograd(torch, interop, key, masked):
+    layer = SEQ_LAYERS[key]()
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 6, 3))
+    mask = MASK if masked else None
+    y = layer.forward(x, mask=mask)
+    g = rng.standard_normal(y.shape)
+    layer.needs_input_grad = True
+    dx = layer.backward(g)
+
+    module = interop.to_torch(layer)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = module(xt, mask=None if mask is None else torch.from_numpy(mask))
+    (yt * torch.from_numpy(g)).sum().backward()
+    assert relative_error(y, yt.detach().numpy()) <= TOL
+    assert relative_error(dx, xt.grad.numpy()) <= TOL
+    ours = layer.output_mask
+    theirs = module.output_mask
+    assert (ours is None and theirs is None) or np.array_equal(ours, theirs.numpy())
+    for _, name, _, ts, split, _ in interop._links(layer, module, "test"):
+        for a, t in zip(split(layer.grads[name]), ts):
+            assert relative_error(a, t.grad.numpy()) <= TOL, name
+
+
+def test_gru_weights_land_in_torchs_gate_order(torch, interop):
+    # tinyrec (Keras) orders the gates z, r, n along the columns; torch r, z, n along the rows
+    layer = built_seq(GRU(2), 3)
+    module = interop.to_torch(layer)
+    W = layer.params["kernel"]
+    np.testing.assert_array_equal(module.rnn.weight_ih_l0.detach().numpy()[0:2], W[:, 2:4].T)  # r
+    np.testing.assert_array_equal(module.rnn.weight_ih_l0.detach().numpy()[2:4], W[:, 0:2].T)  # z
+    np.testing.assert_array_equal(module.rnn.bias_hh_l0.detach().numpy()[4:6], layer.params["bias"][1, 4:6])  # n
+
+
+def session_model(encoder):
+    layers = [Embedding(10, 4, mask_zero=True, l2=0.01)]
+    layers += {"gru": [GRU(5)],
+               "rnn": [SimpleRNN(5, return_sequences=True), GlobalAveragePooling1D()],
+               "cnn": [Conv1D(6, 2, activation="relu", padding="same"), GlobalMaxPooling1D()],
+               "mean": [GlobalAveragePooling1D(), Dense(5, activation="relu")]}[encoder]
+    model = Sequential([*layers, Dense(9)], seed=0, dtype="float64")
+    model.build((None, None))
+    model.compile(optimizer="sgd", loss=SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def session_data():
+    rng = np.random.default_rng(8)
+    ids = rng.integers(1, 10, size=(7, 5))
+    ids[:, :2] *= rng.integers(0, 2, size=(7, 2))  # some left padding (id 0)
+    ids[2, :4] = 0
+    return ids, rng.integers(0, 9, size=7)
+
+
+@pytest.mark.parametrize("encoder", ["gru", "rnn", "cnn", "mean"])
+def test_session_models_match_autograd_round_trip_and_step(torch, interop, encoder):
+    model = session_model(encoder)
+    ids, y = session_data()
+    y_pred = model(ids)
+    value, grads = model.loss_and_gradients(ids, y)
+
+    module = interop.to_torch(model).eval()
+    assert type(module).__name__ == "MaskedSequential"
+    out = module(torch.from_numpy(ids))
+    loss = interop.to_torch_loss(model.loss)(out, y) + interop.l2_penalty(module)
+    loss.backward()
+    assert relative_error(y_pred, out.detach().numpy()) <= TOL
+    assert abs(value - loss.item()) <= TOL * value
+    for layer, name, p, ts, split, _ in interop._links(model, module, "test"):
+        for a, t in zip(split(dense(grads[f"{layer.name}.{name}"], p.shape)), ts):
+            assert relative_error(a, t.grad.numpy()) <= TOL, f"{layer.name}.{name}"
+
+    back = interop.from_torch(module)
+    assert [type(la) for la in back.layers] == [type(la) for la in model.layers]
+    np.testing.assert_array_equal(back.predict(ids), model.predict(ids))
+
+    # one Adam step each, from the same state (ε tiny: see TABLE_OPTIMIZERS)
+    model.compile(optimizer=TABLE_OPTIMIZERS["adam"](), loss=model.loss)
+    module = interop.to_torch(model)
+    opt = interop.to_torch_optimizer(model, module)
+    tinyrec_step(model, ids, y)
+    torch_step(interop, model, module, opt, ids, y)
+    assert_same_weights_links(interop, model, module)
+
+
+def assert_same_weights_links(interop, model, module):
+    for layer, name, p, ts, split, _ in interop._links(model, module, "test"):
+        for a, t in zip(split(p), ts):
+            assert relative_error(a, t.detach().numpy()) <= TOL, f"{layer.name}.{name}"
+
+
+def test_a_fitted_session_gru_carries_over(torch, interop):
+    from tinyrec.recommenders.session import SessionGRU, training_pairs
+
+    sequences = [[0, 1, 2, 3], [2, 3, 4], [1, 2, 3, 4, 5], [5, 4]]
+    rec = SessionGRU(6, max_len=3, embedding_dim=3, units=4, dtype="float64")
+    rec.fit(sequences, epochs=2, verbose=0)
+    windows, _ = training_pairs(sequences, 3)
+    assert (windows == 0).any()  # some windows are padded on the left
+    net = interop.to_torch(rec.model).eval()
+    assert relative_error(rec.model.predict(windows), net(torch.from_numpy(windows)).detach().numpy()) <= TOL

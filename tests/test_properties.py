@@ -22,7 +22,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinyrec import activations, losses
+from tinyrec import activations, initializers, losses
 from tinyrec import metrics as M
 from tinyrec import optimizers as O
 from tinyrec.datasets import leave_last_out, random_split, temporal_split
@@ -139,6 +139,25 @@ def test_embedding_ids(input_dim, output_dim, ids):
     if out.ok:
         assert rows.shape == (len(ids), output_dim) and finite(rows)
         layer.backward(np.ones_like(rows))
+
+
+@given(name=st.sampled_from(initializers.NAMES), shape=st.one_of(
+    st.tuples(st.integers(0, 6), st.integers(0, 6)), st.tuples(st.integers(0, 6)),
+    st.tuples(st.integers(-2, 3), st.one_of(st.integers(0, 3), st.booleans(), st.floats(0, 3), st.text(max_size=1)))),
+    seed=st.one_of(st.integers(0, 99), st.none(), st.text(max_size=1), st.booleans()), dtype=FLOAT_DTYPES)
+def test_initializers(name, shape, seed, dtype):
+    init = initializers.get(name)
+    with clear_or_works(f"initializers.{name}: (shape|seed)") as out:
+        w = init(shape, seed, dtype)
+    if out.ok:
+        assert w.shape == shape and w.dtype == dtype and finite(w)
+        fan_in = max(shape[0], 1) if shape else 1
+        fan_out = max(shape[-1], 1) if shape else 1
+        bound = {"glorot_uniform": np.sqrt(6 / (fan_in + fan_out)), "he_uniform": np.sqrt(6 / fan_in),
+                 "glorot_normal": 2 * np.sqrt(2 / (fan_in + fan_out)) / 0.87962566,
+                 "he_normal": 2 * np.sqrt(2 / fan_in) / 0.87962566, "uniform": 0.05}.get(name)
+        if bound is not None and w.size:
+            assert np.abs(w).max() <= bound * (1 + 1e-6)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,3 +445,36 @@ def test_neural_recommenders(cls, case, k, batch_size, seed):
                 return
     assert all(finite(v) for values in model.history.history.values() for v in values)
     _check_recommender(model, n_users, n_items, min(k, n_items))
+
+
+@given(case=interactions(), ids=IDS, other=IDS)
+def test_recommenders_on_arbitrary_ids(case, ids, other):
+    n_users, n_items, users, items, ratings = case
+    model = BiasBaseline(n_users, n_items).fit(users, items, ratings)
+    with clear_or_works(r"BiasBaseline\.predict: (user_ids|item_ids)") as out:
+        pred = model.predict(ids, other)
+    if out.ok:
+        assert pred.shape == (len(ids),) and finite(pred)
+    with clear_or_works(r"BiasBaseline\.recommend: user_ids") as out:
+        top, _ = model.recommend(ids, k=1)
+    if out.ok:
+        assert top.shape == (len(ids), 1)
+
+
+RELEVANT = st.one_of(
+    st.lists(st.one_of(st.lists(st.integers(-2, 12), max_size=3), st.sets(st.integers(0, 12), max_size=3),
+                       st.integers(0, 12), st.text(max_size=2), st.none(), st.floats(0, 12)), max_size=4),
+    st.dictionaries(st.integers(-1, 5), st.lists(st.integers(0, 12), max_size=3), max_size=4),
+    hnp.arrays(np.int64, hnp.array_shapes(max_dims=3, max_side=4), elements=st.integers(-1, 12)),
+    hnp.arrays(np.float64, st.integers(0, 4), elements=st.floats(0, 12)),
+)
+
+
+@given(case=ranking_case(), relevant=RELEVANT)
+def test_ranking_metrics_on_arbitrary_relevant(case, relevant):
+    recommended, _, _ = case
+    for fn in RANKING:
+        with clear_or_works(f"{fn.__name__}: ") as out:
+            value = fn(recommended, relevant)
+        if out.ok:
+            assert 0.0 <= value <= 1.0, (fn.__name__, value)

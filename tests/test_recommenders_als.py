@@ -125,7 +125,7 @@ def test_als_errors_name_the_argument():
     with pytest.raises(ValueError, match="solver must be one of"):
         MatrixFactorization(3, 3, solver="newton")
     with pytest.raises(ValueError, match="solver='als' needs l2 > 0"):
-        MatrixFactorization(3, 3, l2=0)
+        MatrixFactorization(3, 3, l2=0).fit([0, 1], [1, 2], [3.0, 4.0], verbose=0)
     with pytest.raises(ValueError, match="optimizer= is for solver='sgd'"):
         MatrixFactorization(3, 3).fit([0, 1], [1, 2], [3.0, 4.0], optimizer="adam", verbose=0)
 

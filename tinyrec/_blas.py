@@ -8,7 +8,8 @@ on 2 cores, one OpenBLAS thread instead of two gave the same or shorter wall tim
 sweep and an SGD epoch, with 1.1x to 9x less CPU time (the 9x on a machine busy with other work, where the
 spinning threads compete with everything else); see the README's "Speed" section for the figures.
 
-So the recommenders' ``fit`` and ``recommend`` run inside :func:`blas_threads`, which limits BLAS to
+So ``Model.fit`` (every gradient-trained model), ALS and the recommenders' ``recommend`` run inside
+:func:`blas_threads`, which limits BLAS to
 ``TINYREC_BLAS_THREADS`` threads (default 1) through ``threadpoolctl`` when it is installed
 (``pip install tinyrec[fast]``), and does nothing otherwise. ``TINYREC_BLAS_THREADS=0`` leaves BLAS alone.
 The limit is lifted when the block ends, so the user's own NumPy code keeps all its threads.

@@ -143,6 +143,7 @@ def ones(shape, rng=None, dtype=np.float32):
     return np.ones(shape, dtype=dtype)
 
 
+@_checked
 def orthogonal(shape, rng, dtype=np.float32):
     """A matrix with orthonormal columns (rows, if it is wide): ``Q`` of the QR decomposition of a normal one.
 

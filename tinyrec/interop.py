@@ -22,13 +22,27 @@ as ``(units, in)`` so that ``y = x·Wᵀ``: the only layout change is that trans
     Activation("relu" | "sigmoid" | "tanh")    nn.ReLU() | nn.Sigmoid() | nn.Tanh()
     Activation("softmax" | "leaky_relu" | "linear")   nn.Softmax(dim=-1) | nn.LeakyReLU(0.3) | nn.Identity()
     Dropout(rate)                              nn.Dropout(p=rate)             (inverted dropout in both)
-    Embedding(n, d, l2=λ)                      IdEmbedding(n, d, l2=λ)        (an nn.Embedding, table (n, d))
+    Embedding(n, d, l2=λ, mask_zero)           IdEmbedding(n, d, l2=λ, mask_zero)   (an nn.Embedding, table (n, d))
+    SimpleRNN(H, activation, return_sequences) RecurrentModule(nn.RNN(F, H, nonlinearity, batch_first=True))
+        kernel W (F, H), recurrent U (H, H), b      weight_ih Wᵀ, weight_hh Uᵀ, bias_ih b, bias_hh 0 (frozen)
+    GRU(H, return_sequences)                   RecurrentModule(nn.GRU(F, H, batch_first=True))
+        W (F, 3H), U (H, 3H), gates z|r|n           weight_ih (3H, F), weight_hh (3H, H), gates r|z|n along rows
+        bias (2, 3H)                                bias_ih = bias[0], bias_hh = bias[1] (gates reordered)
+    Conv1D(filters, K, activation, padding)    Conv1DModule(nn.Conv1d(F, filters, K), activation, padding)
+        kernel (K, F, filters)                      weight (filters, F, K) (a transpose; both cross-correlate)
+    GlobalMaxPooling1D / GlobalAveragePooling1D    GlobalMaxPooling1DModule / GlobalAveragePooling1DModule
+    Sequential with Embedding(mask_zero=True)  MaskedSequential: hands the padding mask along, as tinyrec does
     MatrixFactorization                        MatrixFactorizationModule: forward(users, items) -> (N, 1)
     NeuMF                                      NeuMFModule: forward(users, items) -> (N, 1) probabilities;
                                                .logits(users, items) for BCEWithLogits
 
-``IdEmbedding`` is ``nn.Embedding`` taking ids as tinyrec does ((batch,) or (batch, 1), integers or whole
-floats) and computing tinyrec's per-lookup L2 term ``λ/N Σ_n ||E[id_n]||²`` on each forward pass.
+``IdEmbedding`` is ``nn.Embedding`` taking ids as tinyrec does ((batch,) or (batch, 1), or (batch, time);
+integers or whole floats) and computing tinyrec's per-lookup L2 term ``λ/N Σ_n ||E[id_n]||²`` on each
+forward pass. The sequence modules take ``(batch, time, features)`` (torch's ``batch_first`` layout; a
+``Conv1d`` reads channels first, so ``Conv1DModule`` transposes around it) and an optional ``mask=`` (batch,
+time) bool, True at real steps: padded steps carry a recurrent state over unchanged and are skipped by the
+convolution and the pooling, exactly as in tinyrec. The session recommenders' networks are ``Sequential``:
+``to_torch(SessionGRU(n_items).fit(sequences).model)``.
 
 Optimizers: tinyrec follows Keras 3; PyTorch's defaults and formulas differ. ``to_torch_optimizer`` maps the
 constructor arguments so that the steps match (``g`` gradient, ``t`` step number)::
@@ -78,13 +92,26 @@ import numpy as np
 from . import losses as losses_module
 from . import optimizers as optimizers_module
 from .activations import LEAKY_SLOPE
-from .layers import Activation, Dense, Dropout, Embedding, Layer
+
+# The sequence layers through tinyrec.layers, which re-exports them (and must be imported before them).
+from .layers import (
+    GRU,
+    Activation,
+    Conv1D,
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+    SimpleRNN,
+)
 from .models import Sequential
 from .recommenders.mf import MatrixFactorization
 from .recommenders.neumf import NeuMF
 
-# Also importable, defined when first asked for (they need torch): IdEmbedding, MatrixFactorizationModule,
-# NeuMFModule. They stay out of __all__ so that ``from tinyrec.interop import *`` does not import torch.
+# Also importable, defined when first asked for (they need torch): the TORCH_CLASSES below. They stay out of
+# __all__ so that ``from tinyrec.interop import *`` does not import torch.
 __all__ = ["to_torch", "from_torch", "to_torch_optimizer", "to_torch_loss", "l2_penalty", "INSTALL_HINT"]
 
 INSTALL_HINT = 'pip install -e ".[interop]"   (or: pip install torch==2.13.0)'
@@ -115,6 +142,11 @@ def _numpy_dtype(torch_dtype, owner):
                     f"{torch_dtype}. Convert it first, e.g. module.float() or module.double().")
 
 
+#: The torch modules defined here (on first use; ``from tinyrec.interop import NeuMFModule`` works).
+TORCH_CLASSES = ("IdEmbedding", "MaskedSequential", "RecurrentModule", "Conv1DModule", "GlobalMaxPooling1DModule",
+                 "GlobalAveragePooling1DModule", "MatrixFactorizationModule", "NeuMFModule")
+
+
 # -- the torch modules (defined on first use, so that importing this file never imports torch) -----------
 @functools.cache
 def _torch_classes():
@@ -122,28 +154,136 @@ def _torch_classes():
     nn = torch.nn
 
     class IdEmbedding(nn.Embedding):
-        """``nn.Embedding`` with tinyrec's conventions: ids ``(batch,)`` or ``(batch, 1)`` → ``(batch, dim)``.
+        """``nn.Embedding`` with tinyrec's conventions: ids ``(batch,)`` or ``(batch, 1)`` → ``(batch, dim)``,
+        ids ``(batch, time)`` → ``(batch, time, dim)``.
 
-        Ids may be any integer type or whole floats (a tinyrec ``Sequential`` hands them over as floats).
-        With ``l2 = λ > 0`` the forward pass also sets ``self.penalty = λ/N Σ_n ||E[id_n]||²`` (a tensor in
-        the autograd graph), the term tinyrec's ``Embedding(l2=λ)`` adds to the loss; see ``l2_penalty``.
+        Ids may be any integer type or whole floats (a tinyrec ``Sequential`` of Dense layers hands them over
+        as floats). With ``l2 = λ > 0`` the forward pass also sets ``self.penalty = λ/N Σ_n ||E[id_n]||²``
+        (``N`` lookups; a tensor in the autograd graph), the term tinyrec's ``Embedding(l2=λ)`` adds to the
+        loss; see ``l2_penalty``. With ``mask_zero=True`` id 0 is padding: ``self.output_mask = ids != 0``
+        ``(batch, time)``, which ``MaskedSequential`` hands to the layers after it.
         """
 
-        def __init__(self, num_embeddings, embedding_dim, l2=0.0, **kwargs):
-            super().__init__(num_embeddings, embedding_dim, **kwargs)
-            self.l2 = float(l2)
-            self.penalty = None
+        supports_masking = True
 
-        def forward(self, ids):
+        def __init__(self, num_embeddings, embedding_dim, l2=0.0, mask_zero=False, **kwargs):
+            super().__init__(num_embeddings, embedding_dim, **kwargs)
+            self.l2, self.mask_zero = float(l2), bool(mask_zero)
+            self.penalty = self.output_mask = None
+
+        def forward(self, ids, mask=None):
             ids = torch.as_tensor(ids)
-            if ids.dim() == 2 and ids.shape[1] == 1:
+            if ids.dim() == 2 and ids.shape[1] == 1 and not self.mask_zero:
                 ids = ids[:, 0]
-            rows = super().forward(ids.long())
-            self.penalty = self.l2 * (rows * rows).sum() / max(len(ids), 1) if self.l2 else None
+            ids = ids.long()
+            rows = super().forward(ids)
+            self.output_mask = (ids != 0) if self.mask_zero and ids.dim() == 2 else None
+            self.penalty = self.l2 * (rows * rows).sum() / max(ids.numel(), 1) if self.l2 else None
             return rows
 
         def extra_repr(self):
-            return super().extra_repr() + (f", l2={self.l2}" if self.l2 else "")
+            return (super().extra_repr() + (f", l2={self.l2}" if self.l2 else "")
+                    + (", mask_zero=True" if self.mask_zero else ""))
+
+    class MaskedSequential(nn.Sequential):
+        """``nn.Sequential`` that hands a padding mask along, as tinyrec's ``Sequential.forward`` does.
+
+        A child with ``supports_masking`` is called as ``child(x, mask=mask)`` and its ``output_mask`` is the
+        mask for the next ones; any other child is called as ``child(x)`` and leaves the mask unchanged.
+        """
+
+        def forward(self, x):
+            mask = None
+            for child in self:
+                if getattr(child, "supports_masking", False):
+                    x = child(x, mask=mask)
+                    mask = child.output_mask
+                else:
+                    x = child(x)
+            return x
+
+    class RecurrentModule(nn.Module):
+        """tinyrec's ``SimpleRNN``/``GRU``: torch's ``nn.RNN``/``nn.GRU`` (one layer, ``batch_first``) inside.
+
+        ``x (batch, time, features)`` → ``h_T (batch, units)``, or every ``h_t`` ``(batch, time, units)`` with
+        ``return_sequences``. With a mask, a padded step carries the state over (``h_t = h_{t−1}``): torch's
+        own layer then runs one step at a time from the carried state, so the equations stay torch's.
+        """
+
+        supports_masking = True
+
+        def __init__(self, rnn, return_sequences=False):
+            super().__init__()
+            self.rnn, self.return_sequences = rnn, bool(return_sequences)
+            self.output_mask = None
+
+        def forward(self, x, mask=None):
+            if mask is None or bool(mask.all()):
+                out, h = self.rnn(x)
+                self.output_mask = None
+                return out if self.return_sequences else h[0]
+            h = x.new_zeros(1, x.shape[0], self.rnn.hidden_size)
+            states = []
+            for t in range(x.shape[1]):
+                _, h_new = self.rnn(x[:, t:t + 1], h)
+                h = torch.where(mask[:, t, None], h_new, h)  # (batch, 1) against (1, batch, units)
+                states.append(h[0])
+            self.output_mask = mask if self.return_sequences else None
+            return torch.stack(states, dim=1) if self.return_sequences else h[0]
+
+    class Conv1DModule(nn.Module):
+        """tinyrec's ``Conv1D`` on ``(batch, time, features)``: ``nn.Conv1d`` (channels first, no padding) inside.
+
+        ``padding="same"`` pads ``K − 1`` zero steps, ``(K − 1)//2`` on the left and the rest on the right (as
+        tinyrec and Keras do), before the convolution. A mask zeroes the padded steps first; an output step
+        is real when its window holds a real step.
+        """
+
+        supports_masking = True
+
+        def __init__(self, conv, activation, padding="valid"):
+            super().__init__()
+            self.conv, self.activation, self.padding = conv, activation, padding
+            k = conv.kernel_size[0]
+            self.pads = ((k - 1) // 2, k - 1 - (k - 1) // 2) if padding == "same" else (0, 0)
+            self.output_mask = None
+
+        def forward(self, x, mask=None):
+            if mask is not None:
+                x = x * mask[:, :, None].to(x.dtype)
+            xp = nn.functional.pad(x.transpose(1, 2), self.pads)  # (batch, features, time + K − 1)
+            y = self.activation(self.conv(xp).transpose(1, 2))
+            if mask is None:
+                self.output_mask = None
+            else:
+                m = nn.functional.pad(mask[:, None, :].to(x.dtype), self.pads)
+                self.output_mask = nn.functional.max_pool1d(m, self.conv.kernel_size[0], stride=1)[:, 0] > 0
+            return y
+
+    class GlobalMaxPooling1DModule(nn.Module):
+        """``(batch, time, channels)`` → the max over the real steps ``(batch, channels)``; 0 for a row of padding."""
+
+        supports_masking = True
+        output_mask = None
+
+        def forward(self, x, mask=None):
+            if mask is None:
+                return x.max(dim=1).values
+            y = x.masked_fill(~mask[:, :, None], float("-inf")).max(dim=1).values
+            return torch.where(mask.any(dim=1)[:, None], y, torch.zeros_like(y))
+
+    class GlobalAveragePooling1DModule(nn.Module):
+        """``(batch, time, channels)`` → the mean over the real steps ``(batch, channels)``."""
+
+        supports_masking = True
+        output_mask = None
+
+        def forward(self, x, mask=None):
+            if mask is None:
+                return x.mean(dim=1)
+            m = mask.to(x.dtype)
+            w = m / m.sum(dim=1, keepdim=True).clamp(min=1.0)
+            return torch.einsum("nt,ntc->nc", w, x)
 
     class MatrixFactorizationModule(nn.Module):
         """Biased MF ``r̂ = μ + b_u + b_i + p_u·q_i`` (``tinyrec.recommenders.MatrixFactorization``).
@@ -197,15 +337,17 @@ def _torch_classes():
         def forward(self, users, items):
             return torch.sigmoid(self.logits(users, items))
 
-    for cls in (IdEmbedding, MatrixFactorizationModule, NeuMFModule):
-        cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable as tinyrec.interop.<name>
-    return {"IdEmbedding": IdEmbedding, "MatrixFactorizationModule": MatrixFactorizationModule,
-            "NeuMFModule": NeuMFModule}
+    classes = {cls.__name__: cls for cls in (IdEmbedding, MaskedSequential, RecurrentModule, Conv1DModule,
+                                             GlobalMaxPooling1DModule, GlobalAveragePooling1DModule,
+                                             MatrixFactorizationModule, NeuMFModule)}
+    for name, cls in classes.items():
+        cls.__module__, cls.__qualname__ = __name__, name  # picklable as tinyrec.interop.<name>
+    return classes
 
 
 def __getattr__(name):
     """``from tinyrec.interop import NeuMFModule`` works, importing torch only then (PEP 562)."""
-    if name in ("IdEmbedding", "MatrixFactorizationModule", "NeuMFModule"):
+    if name in TORCH_CLASSES:
         return _torch_classes()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -235,51 +377,80 @@ def _copy(param, array):
 
 
 def _layer_to_torch(layer):
-    """The torch modules computing ``layer`` (a list: a Dense with an activation is Linear + activation)."""
+    """The torch modules computing ``layer`` (a list: a Dense with an activation is Linear + activation).
+
+    Weights are not copied here: ``to_torch`` copies every parameter afterwards, through ``_param_specs``.
+    """
     torch = _import_torch()
+    nn, classes = torch.nn, _torch_classes()
     if not layer.built:
         raise ValueError(f"to_torch: layer {layer.name!r} has no weights yet; build or fit the model first.")
     dtype = _torch_dtype(layer.dtype)
     if isinstance(layer, Dense):
-        linear = torch.nn.Linear(layer.in_dim, layer.units, bias=layer.use_bias, dtype=dtype)
-        _copy(linear.weight, layer.params["kernel"].T)  # (in, units) → (units, in)
-        if layer.use_bias:
-            _copy(linear.bias, layer.params["bias"])
+        linear = nn.Linear(layer.in_dim, layer.units, bias=layer.use_bias, dtype=dtype)
         return [linear] if layer.activation.name == "linear" else [linear, _activation_module(layer.activation.name)]
     if isinstance(layer, Activation):
         return [_activation_module(layer.activation.name)]
     if isinstance(layer, Dropout):
-        return [torch.nn.Dropout(p=layer.rate)]
+        return [nn.Dropout(p=layer.rate)]
     if isinstance(layer, Embedding):
-        emb = _torch_classes()["IdEmbedding"](layer.input_dim, layer.output_dim, l2=layer.l2, dtype=dtype)
-        _copy(emb.weight, layer.params["embeddings"])
-        return [emb]
+        return [classes["IdEmbedding"](layer.input_dim, layer.output_dim, l2=layer.l2,
+                                       mask_zero=getattr(layer, "mask_zero", False), dtype=dtype)]
+    if isinstance(layer, GRU):
+        return [classes["RecurrentModule"](nn.GRU(layer.in_dim, layer.units, batch_first=True, dtype=dtype),
+                                           layer.return_sequences)]
+    if isinstance(layer, SimpleRNN):
+        if layer.activation.name not in ("tanh", "relu"):
+            raise TypeError(f"to_torch: nn.RNN has only tanh and relu; layer {layer.name!r} uses "
+                            f"{layer.activation.name!r}.")
+        rnn = nn.RNN(layer.in_dim, layer.units, nonlinearity=layer.activation.name, batch_first=True, dtype=dtype)
+        # tinyrec has one bias b, torch two (b_ih + b_hh): b_hh stays 0 and frozen, else b would learn twice as fast
+        with torch.no_grad():
+            rnn.bias_hh_l0.zero_()
+        rnn.bias_hh_l0.requires_grad_(False)
+        return [classes["RecurrentModule"](rnn, layer.return_sequences)]
+    if isinstance(layer, Conv1D):
+        conv = nn.Conv1d(layer.in_dim, layer.filters, layer.kernel_size, bias=layer.use_bias, dtype=dtype)
+        return [classes["Conv1DModule"](conv, _activation_module(layer.activation.name), layer.padding)]
+    if isinstance(layer, GlobalMaxPooling1D):
+        return [classes["GlobalMaxPooling1DModule"]()]
+    if isinstance(layer, GlobalAveragePooling1D):
+        return [classes["GlobalAveragePooling1DModule"]()]
     raise TypeError(f"to_torch: no PyTorch equivalent for layer {layer.name!r} of type {type(layer).__name__}; "
                     f"supported: {', '.join(_SUPPORTED_LAYERS)}.")
 
 
-_SUPPORTED_LAYERS = ("Dense", "Activation", "Dropout", "Embedding")
+_SUPPORTED_LAYERS = ("Dense", "Activation", "Dropout", "Embedding", "SimpleRNN", "GRU", "Conv1D",
+                     "GlobalMaxPooling1D", "GlobalAveragePooling1D")
 
 
 def to_torch(model):
     """A ``torch.nn.Module`` equivalent to ``model`` (a tinyrec model or a single layer), same weights.
 
-    ``Sequential`` → ``nn.Sequential``; ``MatrixFactorization`` → ``MatrixFactorizationModule``; ``NeuMF`` →
-    ``NeuMFModule``; a built ``Layer`` → its module(s). The module is in the model's dtype (float32 →
-    ``torch.float32``, float64 → ``torch.float64``) and starts in training mode, as every new torch module
-    does: call ``.eval()`` before comparing outputs of a model with dropout. Weights are copied, not shared.
+    ``Sequential`` → ``nn.Sequential`` (``MaskedSequential`` when an ``Embedding(mask_zero=True)`` makes a
+    padding mask); ``MatrixFactorization`` → ``MatrixFactorizationModule``; ``NeuMF`` → ``NeuMFModule``; a
+    built ``Layer`` → its module(s), a sequence layer's taking ``(x, mask=None)``. The module is in the
+    model's dtype (float32 → ``torch.float32``, float64 → ``torch.float64``) and starts in training mode, as
+    every new torch module does: call ``.eval()`` before comparing outputs of a model with dropout. Weights
+    are copied, not shared.
     The global torch random state is left as it was (module constructors draw initial weights from it).
     """
     torch = _import_torch()
     with torch.random.fork_rng(devices=[]):
         if isinstance(model, Layer):
             modules = _layer_to_torch(model)
-            return modules[0] if len(modules) == 1 else torch.nn.Sequential(*modules)
+            module = modules[0] if len(modules) == 1 else torch.nn.Sequential(*modules)
+            _copy_weights_to_torch(model, module)
+            return module
         if isinstance(model, Sequential):
             if not model.built:
                 raise ValueError(f"to_torch: model {model.name!r} has no weights yet. Give the first layer "
                                  "input_dim=..., call model.build(input_shape), or fit it first.")
-            return torch.nn.Sequential(*[m for layer in model.layers for m in _layer_to_torch(layer)])
+            modules = [m for layer in model.layers for m in _layer_to_torch(layer)]
+            masked = any(getattr(layer, "mask_zero", False) for layer in model.layers)
+            module = (_torch_classes()["MaskedSequential"] if masked else torch.nn.Sequential)(*modules)
+            _copy_weights_to_torch(model, module)
+            return module
         if isinstance(model, MatrixFactorization):
             module = _torch_classes()["MatrixFactorizationModule"](
                 model.n_users, model.n_items, model.n_factors, l2=model.user_factors.l2,
@@ -308,9 +479,26 @@ def _param_specs(layer):
     of ``module.parameters()``; ``join([arrays]) -> array`` goes back. Both are index maps (transposes,
     reorders, splits), so they carry optimizer state shaped like the parameter as well.
     """
-    if isinstance(layer, Dense):
+    if isinstance(layer, Dense):  # kernel (in, units) ↔ weight (units, in)
         return [("kernel", lambda a: [a.T], lambda ts: ts[0].T), *([("bias", _same, lambda ts: ts[0])]
                                                                    if layer.use_bias else [])]
+    if isinstance(layer, SimpleRNN):  # W (F, H) ↔ weight_ih (H, F), U (H, H) ↔ weight_hh, b ↔ bias_ih
+        return [("kernel", lambda a: [a.T], lambda ts: ts[0].T),
+                ("recurrent_kernel", lambda a: [a.T], lambda ts: ts[0].T), ("bias", _same, lambda ts: ts[0])]
+    if isinstance(layer, GRU):
+        # tinyrec (Keras) blocks z, r, n along the 3H columns; torch r, z, n along the 3H rows. Swapping the
+        # first two blocks is its own inverse. Bias (2, 3H): row 0 ↔ bias_ih, row 1 ↔ bias_hh.
+        H = layer.units
+
+        def swap(w):
+            return np.concatenate([w[H:2 * H], w[:H], w[2 * H:]])
+
+        return [("kernel", lambda a: [swap(a.T)], lambda ts: swap(ts[0]).T),
+                ("recurrent_kernel", lambda a: [swap(a.T)], lambda ts: swap(ts[0]).T),
+                ("bias", lambda a: [swap(a[0]), swap(a[1])], lambda ts: np.stack([swap(ts[0]), swap(ts[1])]))]
+    if isinstance(layer, Conv1D):  # kernel (K, F, filters) ↔ weight (filters, F, K)
+        return [("kernel", lambda a: [a.transpose(2, 1, 0)], lambda ts: ts[0].transpose(2, 1, 0)),
+                *([("bias", _same, lambda ts: ts[0])] if layer.use_bias else [])]
     return [(name, _same, lambda ts: ts[0]) for name in layer.params]
 
 
@@ -371,39 +559,70 @@ def _check_plain_embedding(m, owner):
                          f"(use Embedding(mask_zero=True) for padding id 0); got {m}.")
 
 
+def _layer_from_torch(m, owner):
+    """``(tinyrec layer, input shape it reads or None)`` for one torch module (not a Linear; see below)."""
+    nn, classes = _import_torch().nn, _torch_classes()
+    if isinstance(m, nn.Embedding):
+        _check_plain_embedding(m, owner)
+        return Embedding(m.num_embeddings, m.embedding_dim, l2=getattr(m, "l2", 0.0),
+                         mask_zero=getattr(m, "mask_zero", False)), (None, 1)
+    if isinstance(m, nn.Dropout):
+        return Dropout(m.p), None
+    if isinstance(m, classes["RecurrentModule"]):
+        rnn = m.rnn
+        if rnn.num_layers != 1 or rnn.bidirectional or not rnn.batch_first:
+            raise ValueError(f"{owner}: tinyrec's recurrent layers are one layer, one direction, batch first; "
+                             f"got {rnn}.")
+        if isinstance(rnn, nn.GRU):
+            layer = GRU(rnn.hidden_size, return_sequences=m.return_sequences)
+        else:
+            layer = SimpleRNN(rnn.hidden_size, activation=rnn.nonlinearity, return_sequences=m.return_sequences)
+        return layer, (None, None, rnn.input_size)
+    if isinstance(m, classes["Conv1DModule"]):
+        c = m.conv
+        if c.stride != (1,) or c.dilation != (1,) or c.groups != 1 or c.padding != (0,):
+            raise ValueError(f"{owner}: tinyrec's Conv1D has stride 1, no dilation, one group, and pads in "
+                             f"Conv1DModule (padding=...), not in nn.Conv1d; got {c}.")
+        layer = Conv1D(c.out_channels, c.kernel_size[0], activation=_activation_name(m.activation),
+                       use_bias=c.bias is not None, padding=m.padding)
+        return layer, (None, None, c.in_channels)
+    if isinstance(m, classes["GlobalMaxPooling1DModule"]):
+        return GlobalMaxPooling1D(), None
+    if isinstance(m, classes["GlobalAveragePooling1DModule"]):
+        return GlobalAveragePooling1D(), None
+    if _activation_name(m) is not None:
+        return Activation(_activation_name(m)), None
+    raise TypeError(f"{owner}: no tinyrec layer for torch module {type(m).__name__}; supported: nn.Linear, "
+                    "nn.Embedding, nn.Dropout, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LeakyReLU, "
+                    f"nn.Identity and this module's {', '.join(TORCH_CLASSES[:6])}.")
+
+
 def _sequential_from_torch(modules, owner):
     """A tinyrec ``Sequential`` from a list of torch layer modules; a Linear absorbs the activation after it."""
     nn = _import_torch().nn
     params = [p for m in modules for p in m.parameters()]
     dtype = _numpy_dtype(params[0].dtype, owner) if params else "float32"
-    layers, input_width = [], None
+    layers, input_shape = [], None
     i = 0
     while i < len(modules):
         m = modules[i]
         if isinstance(m, nn.Linear):
             act = _activation_name(modules[i + 1]) if i + 1 < len(modules) else None
-            layers.append(Dense(m.out_features, activation=act, use_bias=m.bias is not None))
+            layer, reads = Dense(m.out_features, activation=act, use_bias=m.bias is not None), (None, m.in_features)
             i += 2 if act is not None else 1
-        elif isinstance(m, nn.Embedding):
-            _check_plain_embedding(m, owner)
-            layers.append(Embedding(m.num_embeddings, m.embedding_dim, l2=getattr(m, "l2", 0.0)))
-            i += 1
-        elif isinstance(m, nn.Dropout):
-            layers.append(Dropout(m.p))
-            i += 1
-        elif _activation_name(m) is not None:
-            layers.append(Activation(_activation_name(m)))
-            i += 1
         else:
-            raise TypeError(f"{owner}: no tinyrec layer for torch module {type(m).__name__}; supported: "
-                            "nn.Linear, nn.Embedding, nn.Dropout, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, "
-                            "nn.LeakyReLU, nn.Identity.")
-        if input_width is None and isinstance(m, (nn.Linear, nn.Embedding)):
-            input_width = m.in_features if isinstance(m, nn.Linear) else 1  # an Embedding reads one id per row
-    if input_width is None:
-        raise ValueError(f"{owner}: cannot tell the input width of a module without Linear or Embedding layers.")
+            layer, reads = _layer_from_torch(m, owner)
+            i += 1
+        layers.append(layer)
+        if input_shape is None and reads is not None:  # layers before it (Dropout, ...) keep the shape
+            input_shape = reads
+    if input_shape is None:
+        raise ValueError(f"{owner}: cannot tell the input shape of a module that starts with "
+                         f"{type(modules[0]).__name__}.")
+    if isinstance(layers[0], Embedding) and any(isinstance(la, (GRU, SimpleRNN, Conv1D)) for la in layers):
+        input_shape = (None, None)  # ids (batch, time): a sequence per row
     model = Sequential(layers, dtype=dtype)
-    model.build((None, input_width))
+    model.build(input_shape)
     return model
 
 
@@ -415,9 +634,10 @@ def _copy_weights_from_torch(model, module, owner):
 def from_torch(module):
     """The tinyrec model computing what ``module`` computes, with its weights copied (the reverse of ``to_torch``).
 
-    ``nn.Sequential`` (or a single layer module) of ``nn.Linear``, ``nn.Embedding``, ``nn.Dropout`` and the
-    activations listed in the module docstring → ``Sequential`` (an activation right after a Linear
-    becomes that ``Dense``'s ``activation=``); ``MatrixFactorizationModule`` → ``MatrixFactorization``;
+    ``nn.Sequential`` or ``MaskedSequential`` (or a single layer module) of ``nn.Linear``, ``nn.Embedding``,
+    ``nn.Dropout``, the activations and the sequence modules listed in the module docstring → ``Sequential``
+    (an activation right after a Linear becomes that ``Dense``'s ``activation=``); ``MatrixFactorizationModule`` →
+    ``MatrixFactorization``;
     ``NeuMFModule`` → ``NeuMF``. The dtype follows the parameters (float32 or float64). The result is not
     compiled, and a recommender knows nothing of its training data: ``recommend(..., exclude_seen=False)``.
     """

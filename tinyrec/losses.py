@@ -71,9 +71,8 @@ class Loss:
         if y_pred.ndim != 2:
             expected = "(N,) or (N, K)" if self.elementwise else "(N, K), one row of class scores per sample"
             raise ValueError(f"{self.name}: y_pred must be {expected}; got shape {y_pred.shape}.")
-        y_true = np.asarray(y_true) if isinstance(y_true, np.ndarray) else y_true
-        self.check_targets(y_true, y_pred.shape)
-        return self.forward(np.asarray(y_true), y_pred)
+        y_true = self.check_targets(y_true, y_pred.shape)
+        return self.forward(y_true, y_pred)
 
     def check_targets(self, y_true, output_shape):
         """Raise a clear error when ``y_true`` can't be targets for outputs of ``output_shape``.

@@ -21,6 +21,7 @@ from . import _checks
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from ._blas import blas_threads
 from ._checks import spawn_rngs as _spawn_rngs
 from .callbacks import CallbackList, History, NonFiniteLossError, ProgbarLogger, TerminateOnNaN
 from .layers import Embedding, Layer
@@ -387,7 +388,8 @@ class Model:
         cb.on_train_begin()
         # A diverging run overflows before its loss turns inf/NaN; the NaN guard then stops it with a clear
         # message naming the epoch and batch, so NumPy's own overflow warnings would only add noise.
-        with np.errstate(over="ignore", invalid="ignore"):
+        # One BLAS thread for the small matrices of a training step (tinyrec/_blas.py gives the measurements).
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads():
             self._run_epochs(x, y, x_val, y_val, n, batch_size, epochs, shuffle, cb, guard)
         cb.on_train_end()
         return history

@@ -193,6 +193,8 @@ def write_bundled(root=None, names=None):
     ``{"movies/ratings.csv.gz": sha256_hex, ...}``.
     """
     root = Path(base.REPO_DATASETS if root is None else root)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"write_bundled: root {str(root)!r} is a file, not a folder.")
     names = list(DATASET_FILES) if names is None else list(names)
     unknown = sorted(set(names) - set(DATASET_FILES))
     if unknown:

@@ -213,7 +213,7 @@ def _index(record, ratings_text, items_text, ratings_src, items_src, source):
     """Parse both files and number users and items from 0; returns the ``Bunch`` of ``load_movielens``."""
     table = _parse_ratings(ratings_text, record.ratings_sep, ratings_src)
     parse_items = _parse_items_100k if record.items_format == "100k" else _parse_items_1m
-    raw_items, titles, genres = parse_items(items_text, items_src)
+    raw_items, titles, genres = parse_items(items_text, items_src, record.items_sep)
 
     # Item index: the movies of the item file sorted by their original id (the files are already sorted,
     # but sorting makes the mapping independent of line order).
@@ -310,7 +310,7 @@ def _raise_first_bad_rating_line(text, sep, source, numpy_error=None):
     raise ValueError(f"load_movielens: could not parse {source}: {numpy_error}")
 
 
-def _parse_items_100k(text, source):
+def _parse_items_100k(text, source, sep="|"):
     """Parse ML-100K ``u.item``: ``id|title|release|video release|IMDb URL|19 genre flags``.
 
     Returns (raw ids int64 (n,), titles list[str], genres uint8 (n, 19)). One Python loop per movie
@@ -321,10 +321,10 @@ def _parse_items_100k(text, source):
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        fields = line.split("|")
+        fields = line.split(sep)
         if len(fields) != n_fields:
             raise ValueError(
-                f"load_movielens: {source}, line {lineno}: expected {n_fields} fields separated by '|', "
+                f"load_movielens: {source}, line {lineno}: expected {n_fields} fields separated by {sep!r}, "
                 f"found {len(fields)}: {line!r}"
             )
         ids.append(_parse_id(fields[0], source, lineno, line))
@@ -339,7 +339,7 @@ def _parse_items_100k(text, source):
     return np.array(ids, dtype=np.int64), titles, genres
 
 
-def _parse_items_1m(text, source):
+def _parse_items_1m(text, source, sep="::"):
     """Parse ML-1M ``movies.dat``: ``MovieID::Title::Genre1|Genre2|...``.
 
     Returns the same triple as :func:`_parse_items_100k`, genres as 0/1 columns of MOVIELENS_GENRES.
@@ -350,10 +350,10 @@ def _parse_items_1m(text, source):
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        fields = line.split("::")
+        fields = line.split(sep)
         if len(fields) != 3:
             raise ValueError(
-                f"load_movielens: {source}, line {lineno}: expected 3 fields separated by '::', "
+                f"load_movielens: {source}, line {lineno}: expected 3 fields separated by {sep!r}, "
                 f"found {len(fields)}: {line!r}"
             )
         ids.append(_parse_id(fields[0], source, lineno, line))

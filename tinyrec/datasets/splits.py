@@ -49,7 +49,7 @@ def random_split(n, test_size=0.1, seed=0):
         raise TypeError(f"random_split: n must be an int or an array, got {type(n).__name__}")
     n = int(n)
     n_test = _n_test(n, test_size, "random_split")
-    perm = _as_rng(seed, "random_split").permutation(n)
+    perm = as_rng(seed, "random_split").permutation(n)
     return np.sort(perm[n_test:]).astype(np.int64), np.sort(perm[:n_test]).astype(np.int64)
 
 
@@ -85,7 +85,7 @@ def leave_last_out(user_ids, timestamps, seed=0):
             f"leave_last_out: user_ids and timestamps must have the same length, "
             f"got {len(users)} and {len(times)}"
         )
-    rng = _as_rng(seed, "leave_last_out")
+    rng = as_rng(seed, "leave_last_out")
     n = len(users)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -233,7 +233,3 @@ def _positive_int(value, name, func):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
     return int(value)
-
-
-def _as_rng(seed, func):
-    return as_rng(seed, func)

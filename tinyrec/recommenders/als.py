@@ -42,6 +42,8 @@ __all__ = ["als_half_step", "als_objective", "fit_als"]
 
 #: Own ids solved per batch of ``np.linalg.solve``: bounds the ``(chunk, k+1, k+1)`` systems held at once.
 SOLVE_CHUNK = 1024
+#: Ratings per step when the loss is computed: bounds the ``(chunk, k)`` gathered rows.
+OBJECTIVE_CHUNK = 65536
 
 
 def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias, order=None):
@@ -60,20 +62,18 @@ def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias
         ``factors (n_own, k)`` and ``biases (n_own,)`` in ``other_factors.dtype``: for each own row ``u``
         the solution of ``(Z_uᵀZ_u + n_u Λ) [p_u, b_u] = Z_uᵀ y_u``.
 
-    How: with ``Q_u`` the ``n_u`` fixed rows and ``z_i = [q_i, 1]``, the system is assembled blockwise,
-    never building ``Z_u`` itself::
-
-        Z_uᵀZ_u = [[Q_uᵀQ_u,  Σ_i q_i],        Z_uᵀy_u = [Q_uᵀ y_u,  Σ_i y_ui]
-                   [Σ_i q_iᵀ,  n_u    ]]
-
-    one small product per id (a Python loop over ids: each is a BLAS call on an ``(n_u, k)`` block), then
-    ``np.linalg.solve`` on ``SOLVE_CHUNK`` ids at a time. Memory: ``O(N)`` for the sorted ids and targets
-    plus ``O(SOLVE_CHUNK·k²)``, whatever the number of ratings.
+    How: the fixed side is augmented once, ``Z = [other_factors, 1]`` (``(n_other, k+1)``, small); for each
+    own id its rows ``Z_u`` are gathered (``np.take``) and two BLAS calls give ``Z_uᵀZ_u`` and ``Z_uᵀy_u`` (a
+    Python loop over ids), then ``np.linalg.solve`` handles ``SOLVE_CHUNK`` ids at a time. Memory:
+    ``O(N)`` for the sorted ids and targets plus ``O(SOLVE_CHUNK·k²)``, whatever the number of ratings.
     """
     if order is None:
         order = np.argsort(own_ids, kind="stable")  # group each own id's ratings into one contiguous block
     k = other_factors.shape[1]
     dtype = other_factors.dtype  # float32 products for a float32 model, float64 for exact checks
+    z_table = np.empty((len(other_factors), k + 1), dtype=dtype)
+    z_table[:, :k] = other_factors  # z_i = [q_i, 1]
+    z_table[:, k] = 1.0
     other_sorted = other_ids[order]
     y = np.asarray(targets, dtype=dtype)[order]
     counts = np.bincount(own_ids, minlength=n_own)
@@ -84,16 +84,13 @@ def als_half_step(own_ids, other_ids, targets, n_own, other_factors, l2, l2_bias
     rated = np.flatnonzero(counts)
     for start in range(0, len(rated), SOLVE_CHUNK):
         ids = rated[start:start + SOLVE_CHUNK]
-        system = np.zeros((len(ids), k + 1, k + 1), dtype=dtype)
-        rhs = np.zeros((len(ids), k + 1), dtype=dtype)
+        system = np.empty((len(ids), k + 1, k + 1), dtype=dtype)
+        rhs = np.empty((len(ids), k + 1), dtype=dtype)
         for row, u in enumerate(ids.tolist()):
             lo, hi = bounds[u], bounds[u + 1]
-            block = np.take(other_factors, other_sorted[lo:hi], axis=0)  # Q_u, (n_u, k)
-            np.matmul(block.T, block, out=system[row, :k, :k])  # Q_uᵀ Q_u
-            system[row, :k, k] = system[row, k, :k] = block.sum(axis=0)  # Σ q_i
-            system[row, k, k] = hi - lo  # n_u
-            np.matmul(y[lo:hi], block, out=rhs[row, :k])  # Q_uᵀ y_u
-            rhs[row, k] = y[lo:hi].sum()  # Σ y_ui
+            z = np.take(z_table, other_sorted[lo:hi], axis=0)  # Z_u, (n_u, k+1)
+            np.matmul(z.T, z, out=system[row])  # Z_uᵀ Z_u
+            np.matmul(y[lo:hi], z, out=rhs[row])  # Z_uᵀ y_u
         system += counts[ids].astype(dtype)[:, None, None] * np.diag(penalty).astype(dtype)  # + n_u Λ
         x[ids] = np.linalg.solve(system, rhs[:, :, None])[:, :, 0]  # all the ridge systems of the chunk
     return x[:, :k], x[:, k]
@@ -103,9 +100,13 @@ def als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2_bias):
     """The MF loss ``L`` of the module docstring and the plain mean squared error: ``(L, mse)``, floats.
 
     The penalty is summed per row, weighted by how often the row is looked up (``n_u ||p_u||²`` rather than
-    one term per rating): the same number, without gathering ``P[users]`` twice.
+    one term per rating): the same number, without gathering ``P[users]`` twice. The prediction error is
+    computed ``OBJECTIVE_CHUNK`` ratings at a time, so memory stays ``O(N)`` rather than ``O(N·k)``.
     """
-    err = mu + bu[users] + bi[items] + np.einsum("nk,nk->n", P[users], Q[items]) - ratings  # r̂ − r, (N,)
+    err = mu + bu[users] + bi[items] - ratings  # r̂ − r without the dot product yet, (N,)
+    for start in range(0, len(err), OBJECTIVE_CHUNK):  # P[users] for all N ratings at once would be N·k floats
+        rows = slice(start, start + OBJECTIVE_CHUNK)
+        err[rows] += np.einsum("nk,nk->n", np.take(P, users[rows], axis=0), np.take(Q, items[rows], axis=0))
     n_u = np.bincount(users, minlength=len(P)).astype(np.float64)
     n_i = np.bincount(items, minlength=len(Q)).astype(np.float64)
     penalty = (l2 * (n_u @ np.einsum("uk,uk->u", P, P) + n_i @ np.einsum("ik,ik->i", Q, Q))

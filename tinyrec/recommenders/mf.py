@@ -84,9 +84,6 @@ class MatrixFactorization(NeuralRecommender):
         l2_bias = DEFAULT_L2[solver][1] if l2_bias is None else l2_bias
         self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
         self.init_std = _checks.non_negative(owner, "init_std", init_std)
-        if solver == "als" and self.l2 == 0:
-            raise ValueError(f"{owner}: solver='als' needs l2 > 0 (each ridge system must be invertible); "
-                             "got l2=0.")
         self.solver = solver
         self.user_factors = Embedding(n_users, n_factors, init, l2=l2, name="user_factors")
         self.item_factors = Embedding(n_items, n_factors, init, l2=l2, name="item_factors")
@@ -177,6 +174,9 @@ class MatrixFactorization(NeuralRecommender):
         ``History`` and the progress line work as for SGD. A second ``fit`` starts from the current tables.
         """
         owner = self._owner("fit")
+        if self.l2 == 0:  # checked here, not in __init__: a model built with l2=0 may still be trained by SGD
+            raise ValueError(f"{owner}: solver='als' needs l2 > 0 (each ridge system must be invertible); "
+                             "got l2=0. Build the model with l2 > 0, or with solver='sgd'.")
         epochs = _checks.non_negative_int(owner, "epochs", epochs)
         verbose = 1 if verbose == "auto" else _checks.integer(owner, "verbose", verbose, 0, 2)
         if validation_data is not None:

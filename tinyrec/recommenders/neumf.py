@@ -9,7 +9,11 @@ He, Liao, Zhang, Nie, Hu & Chua (2017), "Neural Collaborative Filtering", WWW. T
     output:                       z = [g, h^L] · w + c,   ŷ = σ(z)   = P(user u interacts with item i)
 
 ``mlp_layers = (d, d₁, ..., d_L)``: ``d`` is the width of the concatenated MLP embeddings (each half
-``d/2``), ``d₁..d_L`` the widths of the ReLU layers — the paper's notation, default ``(64, 32, 16, 8)``.
+``d/2``), ``d₁..d_L`` the widths of the ReLU layers — the paper's notation. Defaults ``k = 16``,
+``(64, 32, 16)`` and ``fit(batch_size=512, learning_rate=0.002)``: chosen on MovieLens 100K, on a validation
+slice carved from the training data (each user's latest training interaction, ranked among 99 unseen items),
+where they reached HR@10 0.678 against 0.645 for He et al.'s sizes ``k = 8``, ``(64, 32, 16, 8)`` with batch
+256 and ``learning_rate=0.001`` (their paper's settings, still one argument away).
 
 Loss: binary cross-entropy (二元交叉熵) on positives (y = 1, observed interactions) and sampled
 negatives (y = 0, see ``NeuMF.fit``). Because the output is a ``Dense(1, activation="sigmoid")`` set as
@@ -52,7 +56,7 @@ class NeuMF(NeuralRecommender):
 
     Args:
         n_users, n_items: id counts.
-        n_factors: ``k``, the GMF embedding size (the paper's "predictive factors", default 8).
+        n_factors: ``k``, the GMF embedding size (the paper's "predictive factors"; default 16, the paper 8).
         mlp_layers: ``(d, d₁, ..., d_L)``; ``d`` must be even (split between user and item).
         l2: L2 strength λ on every embedding lookup (default 0, as in the paper's runs). On the synthetic
             products, λ from 0 to 0.01 moved HR@10 less than changing the seed; early stopping is the
@@ -62,7 +66,7 @@ class NeuMF(NeuralRecommender):
         dtype: ``"float32"``, or ``"float64"`` for gradient checks.
     """
 
-    def __init__(self, n_users, n_items, n_factors=8, mlp_layers=(64, 32, 16, 8), l2=0.0, init_std=0.01,
+    def __init__(self, n_users, n_items, n_factors=16, mlp_layers=(64, 32, 16), l2=0.0, init_std=0.01,
                  seed=0, dtype="float32", name="neumf"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         if not isinstance(n_factors, (int, np.integer)) or isinstance(n_factors, bool) or n_factors < 1:
@@ -174,7 +178,7 @@ class NeuMF(NeuralRecommender):
         y = np.concatenate([np.ones(len(users)), np.zeros(len(users) * m)])
         return all_users, all_items, y
 
-    def fit(self, user_ids, item_ids, epochs=20, batch_size=256, n_negatives=4, learning_rate=0.001,
+    def fit(self, user_ids, item_ids, epochs=20, batch_size=512, n_negatives=4, learning_rate=0.002,
             optimizer=None, early_stopping=True, patience=3, verbose="auto", callbacks=None, shuffle=True,
             timestamps=None):
         """Train on **positive** interactions only; returns ``self`` (``self.history``: ``loss``, ``val_hit_rate``).

@@ -18,8 +18,9 @@ The model: item ids (+1, 0 = padding) of the last ``max_len`` items → Embeddin
   row's last real step (the standard way to skip padding without packing).
 
 All contenders run on one thread (``torch.set_num_threads(1)``; NumPy's BLAS limited through the usual
-environment variables before NumPy loads), so the ratios measure the engines, not how many cores the
-machine lends to whom. Each contender's time is the median over ``--repeats`` runs, interleaved.
+environment variables before NumPy loads, and threadpoolctl when installed), so the ratios measure the
+engines, not how many cores the machine lends to whom. Times are CPU seconds of the process; each
+contender's is the median over ``--repeats`` runs, interleaved.
 """
 
 from __future__ import annotations
@@ -178,9 +179,12 @@ def torch_run(windows, targets, n_items, epochs, seed=0):
 
 
 def timed(fn, *args):
-    start = time.perf_counter()
+    """CPU seconds of this process (``time.process_time``) for one run, as ``bench_seed_model.py`` measures:
+    on a shared machine other processes stretch wall time at random, while a single-threaded run's own CPU
+    time barely moves."""
+    start = time.process_time()
     fn(*args)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main(argv=None):
@@ -189,6 +193,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--synthetic", action="store_true", help="use the synthetic sessions even if bundled exist")
     args = parser.parse_args(argv)
+    try:  # the environment variables above are only read when NumPy loads; threadpoolctl enforces it now
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
     from tinyrec.recommenders.session import training_pairs
 
     sequences, n_items, what = load_data(args.synthetic)
@@ -209,7 +219,7 @@ def main(argv=None):
         for name, (fn, fn_args) in contenders.items():
             times[name].append(timed(fn, *fn_args))
     base = statistics.median(times["bare NumPy loop"])
-    print(f"{'contender':<18}{'seconds':>10}{'s/epoch':>10}{'ratio':>8}")
+    print(f"{'contender':<18}{'CPU s':>10}{'s/epoch':>10}{'ratio':>8}")
     for name, ts in times.items():
         t = statistics.median(ts)
         print(f"{name:<18}{t:>10.3f}{t / args.epochs:>10.3f}{t / base:>8.2f}")

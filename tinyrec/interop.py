@@ -676,7 +676,9 @@ def to_torch_optimizer(model, module, optimizer=None):
     owner = "to_torch_optimizer"
     if optimizer is None:
         if getattr(model, "optimizer", None) is None:
-            raise ValueError(f"{owner}: the model has no optimizer; compile it or pass optimizer=...")
+            raise ValueError(f"{owner}: the model has no optimizer (not compiled, or fitted in closed form as "
+                             "MatrixFactorization(solver='als') is); compile it or pass optimizer=..., "
+                             "e.g. optimizer='adam'.")
         optimizer = model.optimizer
     optimizer = optimizers_module.get(optimizer)
     links = _links(model, module, owner)

@@ -69,13 +69,7 @@ def atomic_write(path, write, mode=0o666) -> Path:
             except (OSError, NotImplementedError):  # no usable /proc: write again through a named file
                 linked = False
         if linked:
-            try:
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            _fsync_dir(folder)
-            return path
+            return _rename_into_place(tmp, path)
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
     tmp = Path(name)
     try:
@@ -84,9 +78,18 @@ def atomic_write(path, write, mode=0o666) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, perms)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _rename_into_place(tmp, path)
+
+
+def _rename_into_place(tmp: Path, path: Path) -> Path:
+    """Rename the finished ``tmp`` over ``path`` (atomic on POSIX), then make the rename durable."""
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    _fsync_dir(path.parent)
     return path

@@ -160,19 +160,23 @@ class Conv1D(Layer):
         return dx
 
 
-class GlobalMaxPooling1D(Layer):
-    """The largest value of each channel over the (real) steps: ``y[n, c] = max_{t real} x[n, t, c]``.
-
-    Shapes: ``x (batch, time, channels)`` → ``y (batch, channels)``. Backward: the gradient goes to the step
-    that won, ``dx[n, t*, c] = dy[n, c]`` with ``t* = argmax_t x[n, t, c]``; every other step gets 0 (ties
-    go to the first step, as ``np.argmax``). A row whose steps are all masked gives ``y = 0`` and no gradient.
-    """
+class _GlobalPooling1D(Layer):
+    """What both global poolings share: ``(batch, time, channels) → (batch, channels)``, mask-aware."""
 
     supports_masking = True
     _default_name = classmethod(_keras_name)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """The largest value of each channel over the (real) steps: ``y[n, c] = max_{t real} x[n, t, c]``.
+
+    Shapes: ``x (batch, time, channels)`` → ``y (batch, channels)``. Backward: the gradient goes to the step
+    that won, ``dx[n, t*, c] = dy[n, c]`` with ``t* = argmax_t x[n, t, c]``; every other step gets 0 (ties
+    go to the first step, as ``np.argmax``). A row whose steps are all masked gives ``y = 0`` and no gradient.
+    """
 
     def forward(self, x, training=False, mask=None):
         _check_3d(self, x)
@@ -195,19 +199,13 @@ class GlobalMaxPooling1D(Layer):
         return dx
 
 
-class GlobalAveragePooling1D(Layer):
+class GlobalAveragePooling1D(_GlobalPooling1D):
     """The mean of each channel over the real steps: ``y_n = Σ_t m_nt x_nt / c_n``, ``c_n = max(Σ_t m_nt, 1)``.
 
     ``m`` is the mask (all ones without one). Shapes: ``x (batch, time, channels)`` → ``y (batch, channels)``.
     Backward: ``dx_nt = m_nt · dy_n / c_n`` — every real step gets an equal share, padding none. A row with
     no real step gives ``y = 0``. Over item embeddings this is an order-free summary of a window.
     """
-
-    supports_masking = True
-    _default_name = classmethod(_keras_name)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
 
     def forward(self, x, training=False, mask=None):
         _check_3d(self, x)

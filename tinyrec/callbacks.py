@@ -106,7 +106,9 @@ class TerminateOnNaN(Callback):
 class EarlyStopping(Callback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs (早停).
 
-    Args (Keras' names and defaults):
+    The arguments have Keras' names and defaults.
+
+    Args:
         monitor: a key of the epoch logs, e.g. ``"val_loss"`` (needs validation data) or ``"loss"``.
         min_delta: an improvement smaller than this does not count.
         patience: epochs without improvement before stopping.

@@ -324,7 +324,9 @@ class Model:
             validation_split=0.0, validation_data=None, shuffle=True):
         """Train with mini-batch gradient descent (小批量梯度下降) and return a ``History``.
 
-        Args (Keras' names and defaults):
+        The arguments have Keras' names and defaults.
+
+        Args:
             x: inputs; y: targets with one row per input row.
             batch_size: rows per gradient step (default 32).
             epochs: passes over the data.

@@ -147,3 +147,9 @@ def test_sequential_with_conv_and_pooling_saves_whole(tmp_path):
     assert loaded.layers[1].padding == "same" and loaded.layers[1].kernel_size == 2
     ids = np.array([[0, 0, 1, 2, 3, 4]])
     assert np.array_equal(loaded.predict(ids), model.predict(ids))
+
+
+@pytest.mark.parametrize("bad", [1, 0, "no", None])
+def test_use_bias_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match="Conv1D: use_bias must be True or False"):
+        Conv1D(2, 3, use_bias=bad)

@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import activations as activations_module
 from . import initializers
 from ._checks import as_rng as _as_rng
+from ._checks import flag as _flag
 from ._checks import one_of as _one_of
 from ._checks import positive_int as _positive_int
 from .layers import Layer
@@ -84,7 +85,7 @@ class Conv1D(Layer):
         self.padding = _one_of("Conv1D", "padding", padding, ("valid", "same"))
         super().__init__(name=name, input_shape=input_shape)
         self.activation = activations_module.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _flag("Conv1D", "use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 

@@ -6,7 +6,7 @@ import pytest
 from tinyrec.datasets import leave_last_out, make_products
 from tinyrec.gradcheck import TOLERANCE, check_model
 from tinyrec.losses import BPRLoss, InBatchSoftmax
-from tinyrec.recommenders import BPRMatrixFactorization, Recommender, TwoTower, full_ranking_metrics
+from tinyrec.recommenders import BPRMatrixFactorization, MostPopular, Recommender, TwoTower, full_ranking_metrics
 
 USERS = np.array([0, 1, 1, 2, 3, 3, 4, 0])
 ITEMS = np.array([2, 2, 5, 0, 1, 2, 6, 4])  # item 2 three times: accidental hits inside one batch
@@ -76,15 +76,8 @@ def test_two_tower_fit_returns_self_and_learns(products):
     assert isinstance(m, Recommender)
     loss = m.history.history["loss"]
     assert len(loss) == 8 and loss[-1] < loss[0]
-    popularity = np.bincount(d.item_ids[train], minlength=d.n_items)
-
-    class Popular:
-        _seen = m._seen
-
-        def score_items(self, users):
-            return np.tile(popularity.astype(float), (len(users), 1))
-
-    assert hit_rate(m, d, train, test) > hit_rate(Popular(), d, train, test) + 0.05
+    popular = MostPopular(d.n_users, d.n_items).fit(d.user_ids[train], d.item_ids[train])
+    assert hit_rate(m, d, train, test) > hit_rate(popular, d, train, test) + 0.05
     items, scores = m.recommend([0, 1], k=5)
     assert items.shape == scores.shape == (2, 5) and np.all(np.diff(scores, axis=1) <= 0)
     bought = set(d.item_ids[train][d.user_ids[train] == 0].tolist())
@@ -131,15 +124,8 @@ def test_bpr_fit_draws_fresh_unseen_negatives(products, monkeypatch):
     assert m.fit(d.user_ids[train], d.item_ids[train], epochs=6, verbose=0) is m
     assert not np.array_equal(drawn[1], drawn[2])  # fresh every epoch
     assert not any((u, j) in seen_pairs for u, j in zip(d.user_ids[train].tolist(), drawn[3].tolist()))
-    popularity = np.bincount(d.item_ids[train], minlength=d.n_items)
-
-    class Popular:
-        _seen = m._seen
-
-        def score_items(self, users):
-            return np.tile(popularity.astype(float), (len(users), 1))
-
-    assert hit_rate(m, d, train, test) > hit_rate(Popular(), d, train, test) + 0.05
+    popular = MostPopular(d.n_users, d.n_items).fit(d.user_ids[train], d.item_ids[train])
+    assert hit_rate(m, d, train, test) > hit_rate(popular, d, train, test) + 0.05
 
 
 def test_bpr_errors():

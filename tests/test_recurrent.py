@@ -50,31 +50,26 @@ def test_fully_masked_row_keeps_the_initial_state_and_gets_no_gradient():
     assert np.array_equal(dx[0], np.zeros((4, 3))) and np.array_equal(dx[1, 1], np.zeros(3))
 
 
-class GRUWithoutRecurrentTerm(GRU):
+class _RecurrentKernelZeroedInBackward:
+    """Runs the layer's backward with U = 0 (U is used there only for the recurrent terms), then restores U."""
+
+    def backward(self, dy):
+        u = self.params["recurrent_kernel"]
+        saved = u.copy()
+        u[...] = 0.0
+        try:
+            return super().backward(dy)
+        finally:
+            u[...] = saved
+
+
+class GRUWithoutRecurrentTerm(_RecurrentKernelZeroedInBackward, GRU):
     """A wrong BPTT: the gradient through the gates into h_{t−1} (dĥ·Uᵀ) is dropped, only ∂h_t/∂h_{t−1} = z
-    along the direct path is kept. Done by zeroing U during backward (U is used there for nothing else)."""
-
-    def backward(self, dy):
-        u = self.params["recurrent_kernel"]
-        saved = u.copy()
-        u[...] = 0.0
-        try:
-            return super().backward(dy)
-        finally:
-            u[...] = saved
+    along the direct path is kept."""
 
 
-class TruncatedRNN(SimpleRNN):
+class TruncatedRNN(_RecurrentKernelZeroedInBackward, SimpleRNN):
     """A wrong BPTT: truncated to one step (no gradient flows from h_t back into h_{t−1})."""
-
-    def backward(self, dy):
-        u = self.params["recurrent_kernel"]
-        saved = u.copy()
-        u[...] = 0.0
-        try:
-            return super().backward(dy)
-        finally:
-            u[...] = saved
 
 
 @pytest.mark.parametrize("wrong", [GRUWithoutRecurrentTerm, TruncatedRNN])

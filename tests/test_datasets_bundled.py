@@ -5,12 +5,13 @@ import hashlib
 import os
 import re
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinyrec.datasets import bundled
-from tinyrec.datasets.base import REPO_DATASETS
+from tinyrec.datasets.base import BUNDLED_DATA
 from tinyrec.datasets.bundled import (
     DATASET_FILES,
     load_ads,
@@ -28,7 +29,7 @@ LOADERS = {"movies": (load_movies, make_movies), "products": (load_products, mak
            "music": (load_music, make_music), "ads": (load_ads, make_ads),
            "sessions": (load_sessions, make_sessions)}
 
-committed = pytest.mark.skipif(not REPO_DATASETS.is_dir(), reason="needs the repository's datasets/ folder")
+REPO_INDEX = Path(__file__).resolve().parents[1] / "datasets" / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -139,49 +140,46 @@ def test_unknown_dataset_name_is_an_error(tmp_path):
 # ------------------------------------------------------------------------------------------------ committed
 
 
-@committed
 @pytest.mark.parametrize("path", ALL_FILES)
 def test_committed_file_content_is_reproduced(regenerated, path):
     root, _ = regenerated
-    new, old = (root / path).read_bytes(), (REPO_DATASETS / path).read_bytes()
+    new, old = (root / path).read_bytes(), (BUNDLED_DATA / path).read_bytes()
     if path.endswith(".gz"):  # compare the CSV inside; the compressed bytes are checked below
         new, old = gzip.decompress(new), gzip.decompress(old)
     assert new == old
 
 
-@committed
 @pytest.mark.skipif("ng" in zlib.ZLIB_RUNTIME_VERSION.lower(),
                     reason="zlib-ng compresses to different (equally valid) bytes")
 @pytest.mark.parametrize("path", [p for p in ALL_FILES if p.endswith(".gz")])
 def test_committed_gzip_bytes_are_reproduced(regenerated, path):
     root, _ = regenerated
-    assert (root / path).read_bytes() == (REPO_DATASETS / path).read_bytes()
+    assert (root / path).read_bytes() == (BUNDLED_DATA / path).read_bytes()
 
 
-@committed
 @pytest.mark.parametrize("name", list(DATASET_FILES))
 def test_datasheet_checksums_match_the_committed_files(name):
-    text = (REPO_DATASETS / name / "README.md").read_text(encoding="utf-8")
+    text = (BUNDLED_DATA / name / "README.md").read_text(encoding="utf-8")
     table = dict(re.findall(r"^\| `([^`]+)`(?: \(inside the gzip\))? \| \d+ \| `([0-9a-f]{64})` \|$", text, re.M))
     for filename in DATASET_FILES[name]:
-        data = (REPO_DATASETS / name / filename).read_bytes()
+        data = (BUNDLED_DATA / name / filename).read_bytes()
         assert table[filename] == sha256(data), filename
         if filename.endswith(".gz"):
             assert table[filename[:-3]] == sha256(gzip.decompress(data)), filename[:-3]
 
 
-@committed
 def test_index_lists_every_dataset():
-    text = (REPO_DATASETS / "README.md").read_text(encoding="utf-8")
+    """datasets/README.md, the place the design card names, links every datasheet inside the package."""
+    text = REPO_INDEX.read_text(encoding="utf-8")
     for name in DATASET_FILES:
-        assert f"({name}/README.md)" in text
+        assert f"(../tinyrec/datasets/data/{name}/README.md)" in text
+        assert (REPO_INDEX.parent / f"../tinyrec/datasets/data/{name}/README.md").is_file()
     assert "load_movielens" in text
 
 
 # ------------------------------------------------------------------------------------------------ loading
 
 
-@committed
 @pytest.mark.parametrize("name", list(LOADERS))
 def test_loader_reads_the_files_and_matches_the_generator(name, monkeypatch):
     load, make = LOADERS[name]
@@ -189,19 +187,27 @@ def test_loader_reads_the_files_and_matches_the_generator(name, monkeypatch):
     original = bundled._READERS[name]
     monkeypatch.setitem(bundled._READERS, name, lambda folder, gen: read.append(folder) or original(folder, gen))
     assert_same(load(), make(), name)
-    assert read == [REPO_DATASETS / name]  # the committed files were really read
+    assert read == [BUNDLED_DATA / name]  # the committed files were really read
 
 
-def test_loader_without_files_generates(tmp_path):
-    assert_same(load_products(root=tmp_path), make_products(), "products")
+def test_loader_with_a_root_that_lacks_the_files_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"load_products: .*lacks \['purchases.csv', 'items.csv'\]"):
+        load_products(root=tmp_path)
 
 
-def test_loader_returns_copies(tmp_path):
-    first = load_products(root=tmp_path)
+def test_loader_warns_and_generates_when_the_packaged_files_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled.base, "BUNDLED_DATA", tmp_path)  # as if the install had lost them
+    with pytest.warns(UserWarning, match=r"load_products: the bundled files .* are missing"):
+        data = load_products()
+    assert_same(data, make_products(), "products")
+
+
+def test_loader_returns_copies():
+    first = load_products()
     first.user_ids[:] = -1
     first.truth.item_bias[:] = 0.0
     first.category_names.append("Junk")
-    second = load_products(root=tmp_path)
+    second = load_products()
     assert second.user_ids.min() == 0 and second.truth.item_bias.std() > 0
     assert "Junk" not in second.category_names
 

@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tinyrec.datasets import movielens
+from tinyrec.datasets import get_data_home, movielens
 from tinyrec.datasets.movielens import DatasetChecksumError, DatasetNotFoundError, load_movielens
 
 # The 19 genres of ML-100K u.item, in column order (from the ML-100K README / u.genre).
@@ -376,3 +376,40 @@ def test_recorded_size_catches_a_short_download_without_content_length(tmp_path,
     with pytest.raises(DatasetNotFoundError, match=f"after {len(blob):,} of {len(blob) + 10:,} bytes"):
         load_movielens("ml-100k", data_home=tmp_path, verbose=False)
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the data home is made only to write
+def test_default_data_home_is_in_the_home_folder_and_not_created_by_asking(tmp_path, monkeypatch):
+    monkeypatch.delenv("TINYREC_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert get_data_home() == tmp_path / "tinyrec_data"
+    with pytest.raises(DatasetNotFoundError):
+        load_movielens("ml-100k", download=False)
+    assert list(tmp_path.iterdir()) == []  # neither asking nor a failed lookup made the folder
+
+
+def test_data_home_is_created_when_the_download_writes(tmp_path, monkeypatch):
+    blob = zip_bytes("ml-100k", FILES_100K)
+    use_md5(monkeypatch, "ml-100k", hashlib.md5(blob).hexdigest())
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(FakeResponse(blob), []))
+    home = tmp_path / "a" / "new" / "home"
+    check_100k(load_movielens("ml-100k", data_home=home, verbose=False))
+    assert sorted(p.name for p in home.iterdir()) == ["ml-100k.zip"]
+
+
+def test_a_failed_download_removes_the_data_home_it_created(tmp_path, monkeypatch):
+    blob = zip_bytes("ml-100k", FILES_100K)
+    use_md5(monkeypatch, "ml-100k", hashlib.md5(blob).hexdigest())
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(FakeResponse(blob, fail_after=300), []))
+    with pytest.raises(DatasetNotFoundError, match="the download failed"):
+        load_movielens("ml-100k", data_home=tmp_path / "fresh", verbose=False)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()  # a folder that was already there stays, empty
+    with pytest.raises(DatasetNotFoundError):
+        load_movielens("ml-100k", data_home=tmp_path / "kept", verbose=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"] and list((tmp_path / "kept").iterdir()) == []
+
+
+def test_missing_message_names_the_command_line_flag(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match="--data-home FOLDER"):
+        load_movielens("ml-100k", data_home=tmp_path, download=False)

@@ -187,6 +187,29 @@ def test_early_stopping_restores_best_weights():
     assert np.isclose(model.evaluate(x[300:], y[300:]), h.history["val_loss"][best], rtol=1e-5)
 
 
+def test_early_stopping_verbose_reports_when_it_stopped_and_what_it_restored(capsys):
+    x, y = blobs()
+    model = seed_model()
+    model.compile(loss="binary_crossentropy", optimizer=SGD(learning_rate=5.0))  # erratic on purpose
+    stopper = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True, verbose=1)
+    h = model.fit(x, y, epochs=30, validation_split=0.25, callbacks=[stopper], verbose=0)
+    epochs, best = len(h.history["loss"]), int(np.argmin(h.history["val_loss"])) + 1
+    assert epochs < 30 and best < epochs
+    assert capsys.readouterr().out == (
+        f"Early stopping: stopped after epoch {epochs} (val_loss did not improve for 2 epochs); restored the "
+        f"weights of epoch {best} (val_loss {min(h.history['val_loss']):.4f}).\n")
+
+
+def test_early_stopping_verbose_when_never_triggered(capsys):
+    x, y = blobs()
+    stopper = EarlyStopping(monitor="loss", patience=50, verbose=1)
+    seed_model().fit(x, y, epochs=3, callbacks=[stopper], verbose=0)
+    assert capsys.readouterr().out == ("Early stopping: not triggered; trained all 3 epochs; "
+                                       "kept the last epoch's weights.\n")
+    seed_model().fit(x, y, epochs=3, callbacks=[EarlyStopping(monitor="loss", patience=0)], verbose=0)
+    assert capsys.readouterr().out == ""  # verbose=0, Keras's default, stays quiet
+
+
 def test_early_stopping_without_validation_names_the_problem():
     x, y = blobs()
     with pytest.raises(ValueError, match="monitor='val_loss' is not in the epoch logs"):

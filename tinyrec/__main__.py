@@ -17,6 +17,13 @@ def _print_table(rows, header):
         print("".join(f"{str(v):<{w}}" for v, w in zip(r, widths)))
 
 
+def _usage_error(message):
+    """Print ``error: message`` as argparse does, and return its exit status 2."""
+    sys.stdout.flush()  # what was printed so far comes first, then the error
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def clicks(args):
     """Train the article's model (100 → 64 relu → 32 relu → 1 sigmoid) on the bundled ad clicks."""
     from .datasets import load_ads
@@ -35,7 +42,7 @@ def clicks(args):
     model.add(Dense(units=32, activation="relu"))
     model.add(Dense(units=1, activation="sigmoid"))
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    model.fit(x_train, y_train, batch_size=32, epochs=args.epochs or 10, verbose=args.verbose)
+    model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, verbose=args.verbose)
     loss, accuracy = model.evaluate(x_test, y_test)
     majority = max(y_test.mean(), 1 - y_test.mean())
     best = float(np.mean(np.maximum(data.truth.p_click_given_x, 1 - data.truth.p_click_given_x)[n_train:]))
@@ -57,9 +64,11 @@ def demo(args):
     start = time.perf_counter()
     dataset = args.dataset or ("products" if args.model == "neumf" else "movies")
     if dataset == "products" and args.model == "mf":
-        print("error: the bundled products are purchases without ratings; use --model neumf with them, or "
-              "--dataset movies for matrix factorisation.", file=sys.stderr)
-        return 2
+        return _usage_error("the bundled products are purchases without ratings; use --model neumf with them, "
+                            "or --dataset movies for matrix factorisation.")
+    if args.data_home is not None and not dataset.startswith("ml-"):
+        return _usage_error(f"--data-home is where MovieLens is kept; the bundled {dataset} ship with tinyrec. "
+                            "Use it with --dataset ml-100k or ml-1m.")
     if dataset == "movies":
         data = load_movies()
         name = "bundled synthetic movies (MovieLens-100K-shaped)"
@@ -68,10 +77,13 @@ def demo(args):
         name = "bundled synthetic products (purchase histories, positives only)"
         data.item_titles = [f"product {j} ({data.category_names[c]})" for j, c in enumerate(data.item_categories)]
     else:
-        data = load_movielens(dataset)
+        data = load_movielens(dataset, data_home=args.data_home)
         name = f"MovieLens {dataset[3:].upper()}"
     what = "ratings" if "ratings" in data else "purchases"
     print(f"{name}: {len(data.user_ids):,} {what}, {data.n_users:,} users, {data.n_items:,} items")
+    if args.user is not None and args.user >= data.n_users:  # said now, not after training
+        return _usage_error(f"--user {args.user} is not a user of this dataset: ids run from 0 to "
+                            f"{data.n_users - 1}.")
 
     u, i = data.user_ids, data.item_ids
     r = data.ratings if "ratings" in data else None
@@ -79,7 +91,7 @@ def demo(args):
         train, test = random_split(len(r), test_size=0.1, seed=args.seed)
         model = MatrixFactorization(data.n_users, data.n_items, seed=args.seed)
         fit_kwargs = {"verbose": args.verbose}
-        if args.epochs:
+        if args.epochs is not None:
             fit_kwargs["epochs"] = args.epochs
         model.fit(u[train], i[train], r[train], **fit_kwargs)
         rows = []
@@ -97,7 +109,7 @@ def demo(args):
         train, test = leave_last_out(u, data.timestamps, seed=args.seed)
         model = NeuMF(data.n_users, data.n_items, seed=args.seed)
         fit_kwargs = {"verbose": args.verbose}
-        if args.epochs:
+        if args.epochs is not None:
             fit_kwargs["epochs"] = args.epochs
         # Validation asks what the test asks: each user's latest training interaction is held out.
         model.fit(u[train], i[train], timestamps=data.timestamps[train], **fit_kwargs)
@@ -114,7 +126,7 @@ def demo(args):
               f"({ours['hit_rate'] - theirs['hit_rate']:+.3f}), NDCG@10 {ours['ndcg']:.3f} vs "
               f"{theirs['ndcg']:.3f} ({ours['ndcg'] - theirs['ndcg']:+.3f}).")
 
-    user = int(args.user) if args.user is not None else int(np.bincount(u[train]).argmax())
+    user = args.user if args.user is not None else int(np.bincount(u[train]).argmax())
     items, scores = model.recommend([user], k=10)
     history = train[(u[train] == user)]
     if r is not None:
@@ -132,25 +144,97 @@ def demo(args):
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tinyrec", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="train a recommender and show recommendations")
+DESCRIPTION = """\
+tinyrec's command line: train a recommender end to end (demo), or the article's
+Keras-style model on the bundled ad clicks (clicks).
+
+examples:
+  python -m tinyrec demo                          matrix factorisation on the bundled movies
+  python -m tinyrec demo --model neumf            NeuMF on the bundled purchases
+  python -m tinyrec demo --dataset ml-100k        real MovieLens 100K, downloaded once
+  python -m tinyrec clicks                        the article's model on ad clicks
+  python -m tinyrec demo --help                   the options of one command
+"""
+
+
+def _positive_int(text):
+    """argparse type: a whole number >= 1 (so ``--epochs 0`` is refused, not silently ignored)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    """argparse type: a whole number >= 0 (user ids and seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _default_epochs(model):
+    """The ``epochs`` default of the model's ``fit``, read from its signature so the help never goes stale."""
+    import inspect
+
+    from .recommenders import NeuMF
+    from .recommenders.mf import DEFAULT_EPOCHS
+    if model == "mf":
+        return DEFAULT_EPOCHS["als"]  # fit(epochs=None) means the solver's default
+    return inspect.signature(NeuMF.fit).parameters["epochs"].default
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m tinyrec", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,clicks}")
+    p_demo = sub.add_parser(
+        "demo", help="train a recommender, compare it with baselines, show one user's top 10",
+        description="Train a recommender on the chosen data, compare it with simple baselines on held-out "
+                    "interactions, and print one user's history and top 10 recommendations.")
     p_demo.add_argument("--dataset", default=None, choices=["movies", "products", "ml-100k", "ml-1m"],
                         help="bundled synthetic movies (default for mf) or products (default for neumf), or "
-                             "real MovieLens (downloaded once)")
+                             "real MovieLens (downloaded once into the data home)")
     p_demo.add_argument("--model", default="mf", choices=["mf", "neumf"],
-                        help="mf: matrix factorisation on ratings; neumf: neural CF on implicit feedback")
-    p_demo.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the model's)")
-    p_demo.add_argument("--user", type=int, default=None, help="user to show (default: the most active)")
-    p_demo.add_argument("--seed", type=int, default=0)
-    p_demo.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
+                        help="mf: matrix factorisation on ratings (default); neumf: neural collaborative "
+                             "filtering on implicit feedback")
+    p_demo.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help=f"training epochs, at least 1: ALS sweeps for mf (default {_default_epochs('mf')}), "
+                             f"the most epochs for neumf, which stops early (default {_default_epochs('neumf')})")
+    p_demo.add_argument("--user", type=_non_negative_int, default=None, metavar="ID",
+                        help="the user whose recommendations are shown, a 0-based id (default: the most "
+                             "active user); checked before training")
+    p_demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                        help="random seed for the split, the initial weights and the negatives (default 0)")
+    p_demo.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="0: results only; 1: a progress bar; 2: one line per epoch (default)")
+    p_demo.add_argument("--data-home", default=None, metavar="FOLDER",
+                        help="where MovieLens is looked for and downloaded to (default: the TINYREC_DATA "
+                             "environment variable, else ~/tinyrec_data); only with --dataset ml-100k/ml-1m")
     p_demo.set_defaults(func=demo)
-    p_clicks = sub.add_parser("clicks", help="the article's Keras-style model on bundled ad clicks")
-    p_clicks.add_argument("--epochs", type=int, default=10)
-    p_clicks.add_argument("--seed", type=int, default=0)
-    p_clicks.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
+    p_clicks = sub.add_parser(
+        "clicks", help="the article's Keras-style model on the bundled ad clicks",
+        description="Train the article's model (100 inputs, Dense 64 relu, Dense 32 relu, Dense 1 sigmoid; "
+                    "binary cross-entropy, Adam, batch 32) on the bundled ad clicks and compare its held-out "
+                    "accuracy with the majority class and with the best possible (Bayes rule).")
+    p_clicks.add_argument("--epochs", type=_positive_int, default=10, metavar="N",
+                          help="training epochs, at least 1 (default 10, as in the article)")
+    p_clicks.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                          help="random seed for the initial weights and the shuffling (default 0)")
+    p_clicks.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                          help="0: results only; 1: a progress bar; 2: one line per epoch (default)")
     p_clicks.set_defaults(func=clicks)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
         status = args.func(args)

@@ -117,7 +117,8 @@ class EarlyStopping(Callback):
         restore_best_weights: at the end, put back the weights of the best epoch.
         baseline: stop if the value does not beat this.
         start_from_epoch: epochs of warm-up before counting.
-        verbose: 1 prints a line when stopping.
+        verbose: 1 prints one line at the end of training saying when it stopped and which epoch's weights
+            were restored (Keras prints two).
 
     Attributes after training: ``stopped_epoch`` (0 if never stopped), ``best``, ``best_epoch``.
     """
@@ -167,6 +168,7 @@ class EarlyStopping(Callback):
         if self.baseline is not None:
             self.best = self.baseline
         self.best_weights = None
+        self._epochs_seen = 0
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -175,6 +177,7 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: monitor={self.monitor!r} is not in the epoch logs; available: {sorted(logs)}. "
                 "For 'val_...' values pass validation_data or validation_split to fit."
             )
+        self._epochs_seen = epoch + 1
         if epoch < self.start_from_epoch:
             return
         value = logs[self.monitor]
@@ -189,13 +192,26 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.stopped_epoch and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping (best {self.monitor} = {self.best:.4f} "
-                  f"at epoch {self.best_epoch + 1})")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+        restore = self.restore_best_weights and self.best_weights is not None
+        if self.verbose:
+            print(self._report(restore))
+        if restore:
             self.model.set_weights(self.best_weights)
+
+    def _report(self, restore):
+        """One line saying what early stopping did, e.g. ``stopped after epoch 10 (val_loss did not improve
+        for 3 epochs); restored the weights of epoch 7 (val_loss 0.4120).`` Epochs count from 1, as printed."""
+        if self.stopped_epoch:
+            what = (f"Early stopping: stopped after epoch {self.stopped_epoch + 1} ({self.monitor} did not improve "
+                    f"for {self.wait} epoch{'s' if self.wait != 1 else ''})")
+        else:
+            n = self._epochs_seen
+            what = f"Early stopping: not triggered; trained all {n} epoch{'s' if n != 1 else ''}"
+        if restore:
+            return f"{what}; restored the weights of epoch {self.best_epoch + 1} ({self.monitor} {self.best:.4f})."
+        if not self.stopped_epoch:
+            return f"{what}; kept the last epoch's weights."
+        return f"{what}; kept the last epoch's weights (best was epoch {self.best_epoch + 1})."
 
 
 def _interactive(stream) -> bool:

@@ -1,17 +1,19 @@
 """The bundled copies (随附数据) of the synthetic datasets: writing them, and loading them back.
 
 The repository commits each ``make_*`` dataset, made with its default arguments, as plain CSV files so
-that anyone can open them without Python::
+that anyone can open them without Python. They live inside the package, in ``tinyrec/datasets/data/`` (listed
+by the repository's ``datasets/README.md``), and ship in the wheel as package data, so a clone and an installed
+tinyrec read the same bytes::
 
-    datasets/movies/ratings.csv.gz    user_id,item_id,rating,timestamp
-    datasets/movies/items.csv         item_id,title,genres          (genres joined with "|")
-    datasets/products/purchases.csv   user_id,item_id,timestamp
-    datasets/products/items.csv       item_id,category
-    datasets/music/plays.csv          user_id,item_id,play_count,timestamp
-    datasets/music/tracks.csv         item_id,artist_id,artist,genre
-    datasets/ads/clicks.csv.gz        <100 history features>,device,ad_position,hour_bucket,ad_category,click
-    datasets/sessions/plays.csv.gz    user_id,item_id,timestamp     (each user's listening, in time order)
-    datasets/sessions/tracks.csv      item_id,genre
+    movies/ratings.csv.gz    user_id,item_id,rating,timestamp
+    movies/items.csv         item_id,title,genres          (genres joined with "|")
+    products/purchases.csv   user_id,item_id,timestamp
+    products/items.csv       item_id,category
+    music/plays.csv          user_id,item_id,play_count,timestamp
+    music/tracks.csv         item_id,artist_id,artist,genre
+    ads/clicks.csv.gz        <100 history features>,device,ad_position,hour_bucket,ad_category,click
+    sessions/plays.csv.gz    user_id,item_id,timestamp     (each user's listening, in time order)
+    sessions/tracks.csv      item_id,genre
 
 ``write_bundled`` regenerates them byte for byte (integers as integers, ``gzip`` with ``mtime=0``),
 each atomically (``tinyrec._atomic.atomic_write``) so a half-written file never appears, and refreshes the
@@ -19,9 +21,9 @@ SHA-256 table in each folder's ``README.md`` (the datasheet). Run it with
 ``python -m tinyrec.datasets.bundled``.
 
 ``load_movies()``, ``load_products()``, ``load_music()``, ``load_ads()`` and ``load_sessions()`` return
-the same ``Bunch`` as the generator. They read the files when the folder exists (a clone of the repository) and call the
-generator otherwise (an installed package); the ground truth (``truth``) is not in the files, so it always
-comes from the generator. If the files and the generator disagree (files edited by hand, or a NumPy
+the same ``Bunch`` as the generator, read from the files; the ground truth (``truth``) is not in the files,
+so it always comes from the generator. If the packaged files are missing (a broken install), a warning
+says so and the generated data is returned. If the files and the generator disagree (files edited by hand, or a NumPy
 version whose random streams differ), a warning says so and the generated data is returned, because
 ``truth`` only describes that data.
 """
@@ -187,12 +189,12 @@ def _refresh_datasheet(readme, files):
 def write_bundled(root=None, names=None):
     """Write the bundled datasets (default arguments, ``seed=0``) under ``root``, byte for byte.
 
-    ``root`` defaults to the repository's ``datasets/`` folder; ``names`` to all of them
+    ``root`` defaults to the package's data folder (``tinyrec/datasets/data/``); ``names`` to all of them
     (``"movies"``, ``"products"``, ``"music"``, ``"ads"``, ``"sessions"``). Each file is written atomically; a folder's
     ``README.md``, when present, gets its SHA-256 table refreshed. Returns
     ``{"movies/ratings.csv.gz": sha256_hex, ...}``.
     """
-    root = Path(base.REPO_DATASETS if root is None else root)
+    root = Path(base.BUNDLED_DATA if root is None else root)
     if root.exists() and not root.is_dir():
         raise NotADirectoryError(f"write_bundled: root {str(root)!r} is a file, not a folder.")
     names = list(DATASET_FILES) if names is None else list(names)
@@ -335,8 +337,15 @@ def _same(a, b):
 def _load(name, root):
     """Read ``root/name`` if all its files exist, else generate; attach ``truth``; return a fresh copy."""
     generated = _generated(name)
-    folder = Path(base.REPO_DATASETS if root is None else root) / name
-    if not all((folder / f).is_file() for f in DATASET_FILES[name]):
+    folder = Path(base.BUNDLED_DATA if root is None else root) / name
+    missing = [f for f in DATASET_FILES[name] if not (folder / f).is_file()]
+    if missing and root is not None:  # the caller named a folder: a wrong one is their mistake to hear about
+        raise FileNotFoundError(f"load_{name}: {folder} lacks {missing}; root must be the folder that holds "
+                                f"{name}/ (as written by write_bundled), or None for the bundled copy.")
+    if missing:  # the package's own copy is incomplete: still usable, since the generator makes the same data
+        warnings.warn(f"load_{name}: the bundled files {missing} are missing from {folder} (an incomplete "
+                      f"install?); returning {_GENERATORS[name].__name__}()'s data, which they would hold.",
+                      stacklevel=3)
         return _copy(generated)
     from_files = _READERS[name](folder, generated)
     differ = [key for key, value in from_files.items() if not _same(value, generated[key])]
@@ -353,31 +362,31 @@ def _load(name, root):
 
 
 def load_movies(root=None):
-    """The bundled movie ratings: ``make_movies()`` read from ``datasets/movies/`` (or generated).
+    """The bundled movie ratings: ``make_movies()`` read from the bundled ``movies/`` files.
 
-    ``root`` is the folder holding ``movies/`` (default: the repository's ``datasets/``). Returns the
+    ``root`` is the folder holding ``movies/`` (default: the package's ``tinyrec/datasets/data/``). Returns the
     same ``Bunch`` as ``make_movies()``, ``truth`` included.
     """
     return _load("movies", root)
 
 
 def load_products(root=None):
-    """The bundled purchases: ``make_products()`` read from ``datasets/products/`` (or generated)."""
+    """The bundled purchases: ``make_products()`` read from the bundled ``products/`` files."""
     return _load("products", root)
 
 
 def load_music(root=None):
-    """The bundled play counts: ``make_music()`` read from ``datasets/music/`` (or generated)."""
+    """The bundled play counts: ``make_music()`` read from the bundled ``music/`` files."""
     return _load("music", root)
 
 
 def load_ads(root=None):
-    """The bundled ad clicks: ``make_ads()`` read from ``datasets/ads/`` (or generated)."""
+    """The bundled ad clicks: ``make_ads()`` read from the bundled ``ads/`` files."""
     return _load("ads", root)
 
 
 def load_sessions(root=None):
-    """The bundled listening sessions: ``make_sessions()`` read from ``datasets/sessions/`` (or generated).
+    """The bundled listening sessions: ``make_sessions()`` read from the bundled ``sessions/`` files.
 
     Each user's plays in time order; ``truth`` (the hidden moods, tastes and the oracle's next-track
     distribution) always comes from the generator.
@@ -387,7 +396,7 @@ def load_sessions(root=None):
 
 def main():
     """``python -m tinyrec.datasets.bundled``: rewrite every bundled file and print their checksums."""
-    root = Path(base.REPO_DATASETS)
+    root = Path(base.BUNDLED_DATA)
     for path, digest in write_bundled(root).items():
         print(f"{(root / path).stat().st_size:>10,d}  {digest}  {path}")
 

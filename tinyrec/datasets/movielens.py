@@ -40,7 +40,7 @@ import numpy as np
 
 from .._atomic import atomic_write
 from .._checks import flag
-from .base import Bunch, get_data_home
+from .base import Bunch, get_data_home, make_data_home
 
 __all__ = ["load_movielens", "DatasetNotFoundError", "DatasetChecksumError", "MOVIELENS_GENRES", "DATASETS",
            "MovieLensRecord"]
@@ -440,7 +440,19 @@ def _download(record, dest, verbose):
                 f"The downloaded file was discarded; {dest} was not written. Try again later."
             )
 
-    atomic_write(dest, write)
+    # The data home is created only now, when a file is about to be written into it; if the download fails,
+    # a folder this call created is removed again, so a failed attempt leaves nothing behind.
+    created = not dest.parent.exists()
+    make_data_home(dest.parent)
+    try:
+        atomic_write(dest, write)
+    except BaseException:
+        if created:
+            try:
+                dest.parent.rmdir()
+            except OSError:  # not empty after all: something else wrote there meanwhile
+                pass
+        raise
     if verbose:
         print(f"MD5 checksum OK; saved {dest}", file=sys.stderr)
 
@@ -465,5 +477,6 @@ def _not_found_message(record, home, reason):
         f"    {home / (name + '.zip')}\n"
         f"or its extracted folder at\n"
         f"    {home / name}{os.sep}   (containing {record.ratings_file} and {record.items_file})\n"
-        f"To use another folder, pass data_home=... or set the TINYREC_DATA environment variable."
+        f"To use another folder, pass data_home=... (on the command line: --data-home FOLDER) or set the\n"
+        f"TINYREC_DATA environment variable."
     )

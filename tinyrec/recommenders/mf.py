@@ -156,7 +156,8 @@ class MatrixFactorization(NeuralRecommender):
                               "without it.", stacklevel=2)
                 early_stopping = False
         if early_stopping:
-            callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True))
+            callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True,
+                                           verbose=1 if verbose else 0))
         self.global_mean = float(ratings.mean())
         with blas_threads():  # one BLAS thread for these small products: tinyrec/_blas.py says why
             if self.solver == "als":

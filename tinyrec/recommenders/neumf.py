@@ -240,7 +240,7 @@ class NeuMF(NeuralRecommender):
                     self._ranking_validation = (vu, vi, negatives)
                     users, items = users[~is_val], items[~is_val]
                     callbacks.append(EarlyStopping(monitor="val_hit_rate", mode="max", patience=patience,
-                                                   restore_best_weights=True))
+                                                   restore_best_weights=True, verbose=1 if verbose else 0))
             self._sampler["train_users"] = users  # _epoch_data redraws the negatives of these rows
             x_users, x_items, y = self._with_negatives(users, items, self._draw_negatives(users))
             self._compile_for_fit(optimizer, learning_rate, loss="binary_crossentropy")

@@ -213,6 +213,7 @@ def _flag_rows():
         ("RMSprop", "centered", lambda v: O.RMSprop(centered=v), {}),
         ("sample_negatives", "distinct", lambda v: sample_negatives([0], 5, 1, [0], [0], distinct=v), {}),
         ("Dense", "use_bias", lambda v: Dense(2, use_bias=v), {}),
+        ("MatrixFactorization", "clip", lambda v: MatrixFactorization(5, 4, clip=v), {}),
     ]
     rows = []
     for owner, arg, call, known in targets:

@@ -137,3 +137,38 @@ def test_recommend_is_chunked_and_matches_score_items(monkeypatch):
     np.testing.assert_array_equal(whole[0], chunked[0])
     # float32 matmuls over 2 rows or 30 rows may round differently in the last bit (BLAS blocking)
     np.testing.assert_allclose(whole[1], chunked[1], rtol=1e-6)
+
+
+def overfitted_mf(clip=True):
+    """An MF free to overfit (tiny λ, many factors) on ratings 1–5, so some raw r̂ leave the scale."""
+    rng = np.random.default_rng(7)
+    u, i = rng.integers(0, 12, 150), rng.integers(0, 15, 150)
+    r = rng.integers(1, 6, 150).astype(float)
+    model = MatrixFactorization(12, 15, n_factors=8, l2=1e-3, l2_bias=1e-3, clip=clip, dtype="float64", seed=0)
+    return model.fit(u, i, r, epochs=10, verbose=0), r
+
+
+def test_predict_clips_to_the_range_of_the_training_ratings():
+    model, r = overfitted_mf()
+    users, items = np.repeat(np.arange(12), 15), np.tile(np.arange(15), 12)
+    raw = model.score_items(np.arange(12)).reshape(-1)  # the unclipped r̂ of every pair
+    assert raw.max() > 5 and raw.min() < 1, (raw.min(), raw.max())  # else this test would check nothing
+    assert model.rating_range == (r.min(), r.max()) == (1.0, 5.0)
+    np.testing.assert_allclose(model.predict(users, items), np.clip(raw, 1.0, 5.0), rtol=1e-12)
+    unclipped, _ = overfitted_mf(clip=False)
+    np.testing.assert_allclose(unclipped.predict(users, items), raw, rtol=1e-12)  # same fit, raw answers
+
+
+def test_an_unfitted_model_has_no_range_to_clip_to():
+    model = MatrixFactorization(3, 4, n_factors=2, init_std=5.0, dtype="float64", seed=0)
+    users, items = np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3)
+    raw = model.score_items(np.arange(3)).reshape(-1)
+    assert model.rating_range is None and (raw.max() > 5 or raw.min() < 1)  # something a clip would change
+    np.testing.assert_allclose(model.predict(users, items), raw, rtol=1e-12)
+
+
+def test_clip_must_be_a_flag():
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        MatrixFactorization(5, 5, clip="yes")
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        MatrixFactorization(5, 5, clip=1)

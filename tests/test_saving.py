@@ -89,6 +89,12 @@ def test_mf_reloaded_keeps_the_global_mean_and_seen_items(tmp_path):
     model.save(tmp_path / "mf")
     loaded = load_model(tmp_path / "mf")
     assert loaded.global_mean == model.global_mean > 2
+    assert loaded.rating_range == model.rating_range == (float(R.min()), float(R.max()))
+    assert loaded.clip is model.clip is True
+    np.testing.assert_array_equal(loaded.predict(U, I), model.predict(U, I))
+    unclipped = MatrixFactorization(15, 25, n_factors=4, clip=False).fit(U, I, R, epochs=2, verbose=0)
+    unclipped.save(tmp_path / "raw")
+    assert load_model(tmp_path / "raw").clip is False
     assert loaded._seen is not None and np.array_equal(loaded._seen[1], model._seen[1])
 
 

@@ -69,11 +69,13 @@ class MatrixFactorization(NeuralRecommender):
         init_std: standard deviation of the normal initial factors (biases start at 0).
         solver: ``"als"`` (closed-form alternating least squares, the default) or ``"sgd"`` (Adam on
             mini-batches through ``Model.fit``); see the module docstring.
+        clip: ``predict`` clips to the range of the ratings ``fit`` was given (``rating_range``), as Surprise
+            does; ``False``: the raw ``r̂``. ``score_items``/``recommend`` always rank by the raw ``r̂``.
         seed, dtype: as for every model.
     """
 
     def __init__(self, n_users, n_items, n_factors=32, l2=None, l2_bias=None, init_std=0.1, solver="als",
-                 seed=0, dtype="float32", name="matrix_factorization"):
+                 clip=True, seed=0, dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
         owner = type(self).__name__
@@ -85,12 +87,14 @@ class MatrixFactorization(NeuralRecommender):
         self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
         self.init_std = _checks.non_negative(owner, "init_std", init_std)
         self.solver = solver
+        self.clip = _checks.flag(owner, "clip", clip)
         self.user_factors = Embedding(n_users, n_factors, init, l2=l2, name="user_factors")
         self.item_factors = Embedding(n_items, n_factors, init, l2=l2, name="item_factors")
         self.user_bias = Embedding(n_users, 1, "zeros", l2=l2_bias, name="user_bias")
         self.item_bias = Embedding(n_items, 1, "zeros", l2=l2_bias, name="item_bias")
         self._build_layers([self.user_factors, self.item_factors, self.user_bias, self.item_bias])
         self.global_mean = 0.0
+        self.rating_range = None  # (lowest, highest) training rating, set by fit; predict clips to it
 
     def forward(self, x, training=False):
         """``r̂ = μ + b_u + b_i + Σ_k p_uk q_ik``: ``(N,)``, ``(N,)`` ids → ``(N, 1)``."""
@@ -159,6 +163,7 @@ class MatrixFactorization(NeuralRecommender):
             callbacks.append(EarlyStopping(monitor="val_rmse", patience=patience, restore_best_weights=True,
                                            verbose=1 if verbose else 0))
         self.global_mean = float(ratings.mean())
+        self.rating_range = (float(ratings.min()), float(ratings.max()))
         with blas_threads():  # one BLAS thread for these small products: tinyrec/_blas.py says why
             if self.solver == "als":
                 return self._fit_als(users, items, ratings, epochs, verbose, callbacks, validation_data, seen)
@@ -214,6 +219,19 @@ class MatrixFactorization(NeuralRecommender):
         self._remember_seen(*seen)
         return self
 
+    def predict(self, user_ids, item_ids, batch_size=None, verbose=0):
+        """Predicted ratings ``(n,)``: ``r̂`` clipped to the range of the training ratings (unless ``clip=False``).
+
+        Ratings live on a scale (1–5 stars): a prediction of 5.4 is never closer to the truth than 5.0, so
+        clipping can only lower the squared error of each prediction. Only here: ``forward``, the loss, the
+        training logs and ``score_items``/``recommend`` use the raw ``r̂`` (clipping would tie every item
+        predicted above the top of the scale, and has no useful gradient).
+        """
+        pred = super().predict(user_ids, item_ids, batch_size=batch_size, verbose=verbose)
+        if self.clip and self.rating_range is not None:
+            pred = np.clip(pred, *self.rating_range)
+        return pred
+
     def score_items(self, user_ids):
         """All items for each user at once: ``μ + b_u + b_iᵀ + P[users]·Qᵀ``, ``(len(users), n_items)``."""
         users = check_ids(f"{type(self).__name__}.score_items", "user_ids", user_ids, self.n_users)
@@ -224,12 +242,14 @@ class MatrixFactorization(NeuralRecommender):
 
     def get_config(self):
         return {**super().get_config(), "n_factors": self.n_factors, "l2": self.l2, "l2_bias": self.l2_bias,
-                "init_std": self.init_std, "solver": self.solver}
+                "init_std": self.init_std, "solver": self.solver, "clip": self.clip}
 
     def _fitted_state(self):
         scalars, arrays = super()._fitted_state()
-        return {**scalars, "global_mean": self.global_mean}, arrays
+        return {**scalars, "global_mean": self.global_mean, "rating_range": self.rating_range}, arrays
 
     def _set_fitted_state(self, scalars, arrays):
         super()._set_fitted_state(scalars, arrays)
         self.global_mean = float(scalars["global_mean"])
+        saved = scalars.get("rating_range")  # absent in files saved before clipping existed: no clipping
+        self.rating_range = None if saved is None else (float(saved[0]), float(saved[1]))

@@ -166,6 +166,8 @@ def _real_rows():
         ("MatrixFactorization", "l2", lambda v: MatrixFactorization(5, 4, l2=v), [True, nan, -1.0, "0.1", inf]),
         ("MatrixFactorization", "l2_bias", lambda v: MatrixFactorization(5, 4, l2_bias=v), [nan, -1.0, "0.1"]),
         ("MatrixFactorization", "init_std", lambda v: MatrixFactorization(5, 4, init_std=v), [nan, -1.0, "1"]),
+        ("MatrixFactorization", "l2_exponent", lambda v: MatrixFactorization(5, 4, l2_exponent=v),
+         [True, nan, -0.5, 1.5, "0.5", inf]),
         ("NeuMF", "l2", lambda v: NeuMF(5, 4, l2=v), [True, nan, -1.0, "0"]),
         ("NeuMF", "init_std", lambda v: NeuMF(5, 4, init_std=v), [nan, -0.1, None]),
         ("BiasBaseline", "l2", lambda v: BiasBaseline(5, 4, l2=v), [True, nan, -1.0, "10"]),

@@ -53,6 +53,8 @@ DEFAULT_EPOCHS = {"als": 8, "sgd": 40}
 #: Default ``(l2, l2_bias)`` of each solver. ALS: chosen on ML-100K validation folds (benchmarks/tune_mf.py);
 #: SGD: the values tinyrec has always had (early stopping regularises it too), so its results are unchanged.
 DEFAULT_L2 = {"als": (0.13, 0.05), "sgd": (0.1, 0.005)}
+#: Default ``a`` of the penalty weight ``n_u^a`` (``tinyrec.recommenders.als``). SGD's is 1 by construction.
+DEFAULT_L2_EXPONENT = {"als": 1.0, "sgd": 1.0}
 
 
 class MatrixFactorization(NeuralRecommender):
@@ -74,8 +76,8 @@ class MatrixFactorization(NeuralRecommender):
         seed, dtype: as for every model.
     """
 
-    def __init__(self, n_users, n_items, n_factors=32, l2=None, l2_bias=None, init_std=0.1, solver="als",
-                 clip=True, seed=0, dtype="float32", name="matrix_factorization"):
+    def __init__(self, n_users, n_items, n_factors=32, l2=None, l2_bias=None, l2_exponent=None, init_std=0.1,
+                 solver="als", clip=True, seed=0, dtype="float32", name="matrix_factorization"):
         super().__init__(n_users, n_items, seed=seed, dtype=dtype, name=name)
         init = lambda shape, rng, dtype: (rng.standard_normal(shape) * init_std).astype(dtype)  # noqa: E731
         owner = type(self).__name__
@@ -85,6 +87,12 @@ class MatrixFactorization(NeuralRecommender):
         l2 = DEFAULT_L2[solver][0] if l2 is None else l2
         l2_bias = DEFAULT_L2[solver][1] if l2_bias is None else l2_bias
         self.l2, self.l2_bias = _checks.non_negative(owner, "l2", l2), _checks.non_negative(owner, "l2_bias", l2_bias)
+        if l2_exponent is None:
+            l2_exponent = DEFAULT_L2_EXPONENT[solver]
+        self.l2_exponent = _checks.unit_interval(owner, "l2_exponent", l2_exponent, closed_high=True)
+        if solver == "sgd" and self.l2_exponent != 1:  # an Embedding's L2 is per lookup: exponent 1 by design
+            raise ValueError(f"{owner}: l2_exponent={l2_exponent} is for solver='als'; SGD penalises each "
+                             "looked-up row once per rating (l2_exponent=1). Leave it None or use solver='als'.")
         self.init_std = _checks.non_negative(owner, "init_std", init_std)
         self.solver = solver
         self.clip = _checks.flag(owner, "clip", clip)
@@ -201,7 +209,7 @@ class MatrixFactorization(NeuralRecommender):
         self.history = history
 
         def end_of_sweep(sweep):
-            loss, mse = als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b)
+            loss, mse = als_objective(users, items, ratings, mu, P, Q, bu, bi, l2, l2b, self.l2_exponent)
             logs = {"loss": loss, "rmse": float(np.sqrt(mse))}
             if validation_data is not None:
                 pred = self._predict_pairs(vu, vi)
@@ -214,7 +222,8 @@ class MatrixFactorization(NeuralRecommender):
         cb.on_train_begin()
         if epochs:
             cb.on_epoch_begin(0)
-            fit_als(users, items, ratings, mu, P, Q, bu, bi, l2, l2b, epochs, callback=end_of_sweep)
+            fit_als(users, items, ratings, mu, P, Q, bu, bi, l2, l2b, epochs, callback=end_of_sweep,
+                    l2_exponent=self.l2_exponent)
         cb.on_train_end()
         self._remember_seen(*seen)
         return self
@@ -242,7 +251,7 @@ class MatrixFactorization(NeuralRecommender):
 
     def get_config(self):
         return {**super().get_config(), "n_factors": self.n_factors, "l2": self.l2, "l2_bias": self.l2_bias,
-                "init_std": self.init_std, "solver": self.solver, "clip": self.clip}
+                "l2_exponent": self.l2_exponent, "init_std": self.init_std, "solver": self.solver, "clip": self.clip}
 
     def _fitted_state(self):
         scalars, arrays = super()._fitted_state()

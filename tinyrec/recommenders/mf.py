@@ -19,16 +19,24 @@ Gradients (chain rule, with ``g_n = ∂L/∂r̂_n = 2(r̂_n − r_n)/N`` from th
 Only the rows of users and items in the batch get a gradient; ``Embedding`` stores it sparse and the
 optimizer updates just those rows.
 
-Two solvers minimise this same ``L`` (``solver=`` in the constructor):
+Two solvers (``solver=`` in the constructor):
 
-* ``"als"`` (default): alternating least squares (交替最小二乘), each half-sweep solving every user's (then
-  every item's) ridge regression in closed form — no learning rate, ``L`` never goes up; derived in
-  ``tinyrec.recommenders.als``. 8 sweeps by default.
 * ``"sgd"``: mini-batch gradient descent with Adam on the gradients above, the engine's ``Model.fit``;
   early stopping on a held-out slice by default.
+* ``"als"`` (default): alternating least squares (交替最小二乘), each half-sweep solving every user's (then
+  every item's) ridge regression in closed form — no learning rate, its loss never goes up; derived in
+  ``tinyrec.recommenders.als``. 8 sweeps by default. ALS weights each row's penalty by its number of ratings
+  ``n_u`` to a power ``a`` (``l2_exponent``): ``λ/N Σ_u n_u^a ||p_u||²`` and the same for items and biases.
+  ``a = 1`` is exactly the per-lookup ``L`` above; ALS's default is ``a = 0.5`` (``λ √n_u``), which the
+  validation folds preferred. (``forward``/``backward`` and the ``Embedding`` L2 are the network view, the
+  per-lookup ``L``, whatever the solver.)
+
+``predict`` clips ``r̂`` to the range of the training ratings (``clip=True``): a prediction of 5.4 stars is
+never closer to the truth than 5.0. Training, ``forward`` and the ranking scores use the raw ``r̂``.
 
 Defaults chosen on ML-100K with validation slices carved from the training ratings (never the test split),
-``benchmarks/tune_mf.py``: ``k = 32``, ``λ = 0.13``, ``λ_b = 0.05``, ALS with 8 sweeps. (SGD keeps its
+``benchmarks/tune_mf.py``: ``k = 32``, ALS with ``a = 0.5``, ``λ = 1.3``, ``λ_b = 0.6`` and 8 sweeps (mean
+validation RMSE 0.9041 over 6 folds, against 0.9094 for the best ``a = 1`` setting). (SGD keeps its
 ``λ = 0.1``, ``λ_b = 0.005``: with early stopping on top it wants less L2.)
 """
 
@@ -48,13 +56,13 @@ from .base import NeuralRecommender, check_ids
 
 SOLVERS = ("als", "sgd")
 #: Default ``epochs`` of each solver. ALS: sweeps; on ML-100K validation folds its RMSE is within 0.0002 of its
-#: minimum from sweep 7 to 11 (benchmarks/tune_mf.py), and 8 is at the cheap end of that plateau.
+#: minimum from sweep 6 to 12 (benchmarks/tune_mf.py), lowest at 8.
 DEFAULT_EPOCHS = {"als": 8, "sgd": 40}
 #: Default ``(l2, l2_bias)`` of each solver. ALS: chosen on ML-100K validation folds (benchmarks/tune_mf.py);
 #: SGD: the values tinyrec has always had (early stopping regularises it too), so its results are unchanged.
-DEFAULT_L2 = {"als": (0.13, 0.05), "sgd": (0.1, 0.005)}
+DEFAULT_L2 = {"als": (1.3, 0.6), "sgd": (0.1, 0.005)}
 #: Default ``a`` of the penalty weight ``n_u^a`` (``tinyrec.recommenders.als``). SGD's is 1 by construction.
-DEFAULT_L2_EXPONENT = {"als": 1.0, "sgd": 1.0}
+DEFAULT_L2_EXPONENT = {"als": 0.5, "sgd": 1.0}
 
 
 class MatrixFactorization(NeuralRecommender):
@@ -67,7 +75,10 @@ class MatrixFactorization(NeuralRecommender):
         n_users, n_items: id counts.
         n_factors: ``k``, the size of ``p_u`` and ``q_i``.
         l2: λ on the factors; l2_bias: λ_b on the biases (ALS needs ``l2 > 0``). ``None``: the solver's
-            default, ``(0.13, 0.05)`` for ALS and ``(0.1, 0.005)`` for SGD (``DEFAULT_L2``).
+            default, ``(1.3, 0.6)`` for ALS and ``(0.1, 0.005)`` for SGD (``DEFAULT_L2``).
+        l2_exponent: ALS only, ``a`` in ``[0, 1]``: each user's (item's) penalty is weighted by ``n_u^a``, its
+            number of ratings to the power ``a`` (``tinyrec.recommenders.als``). ``None``: 0.5 for ALS; SGD's
+            per-lookup penalty is ``a = 1`` and takes nothing else.
         init_std: standard deviation of the normal initial factors (biases start at 0).
         solver: ``"als"`` (closed-form alternating least squares, the default) or ``"sgd"`` (Adam on
             mini-batches through ``Model.fit``); see the module docstring.

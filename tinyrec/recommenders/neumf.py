@@ -44,6 +44,7 @@ from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
 from ..metrics import hit_rate_from_ranks, ndcg_from_ranks, rank_among
 from ..models import Model
+from ..sparse import SparseGradient
 from .base import NeuralRecommender
 
 
@@ -99,6 +100,16 @@ class NeuMF(NeuralRecommender):
             width = layer.units
         self.output_layer.build((None, n_factors + width), rng=self._init_rng, dtype=self.dtype)
         self.layers += [*self.mlp_dense, self.output_layer]
+        # Storage for speed (issue 8), the model unchanged: a user's two vectors sit side by side in one row
+        # of one array, [p_u | a_u] (and [q_i | b_i] for items), and all Dense parameters are consecutive
+        # slices of one flat array. Each layer's ``params`` are views into these, so the layers read and
+        # write their own tables as before (forward, saving, set_weights), while a training step needs one
+        # row lookup, one row-sum and one optimizer update per side, and one update for all Dense weights.
+        # Every optimizer rule is element-wise (and lazy rows are the same rows for both tables of a side),
+        # so updating a joined array is exactly updating each of its parts.
+        self._user_table = _join_columns(self.gmf_user, self.mlp_user)  # (n_users, k + d/2)
+        self._item_table = _join_columns(self.gmf_item, self.mlp_item)  # (n_items, k + d/2)
+        self._dense_params, self._dense_grads = _flat_buffers([*self.mlp_dense, self.output_layer])
         self._sampler = None  # negative-sampling state, alive only during fit
 
     # -- the two passes ------------------------------------------------------------------------
@@ -131,6 +142,50 @@ class NeuMF(NeuralRecommender):
         half = self.mlp_layers[0] // 2
         self.mlp_user.backward(dh[:, :half])
         self.mlp_item.backward(dh[:, half:])
+
+    def _grads_and_params(self):
+        """The optimizer's pairs after ``backward``: the flat Dense buffer and one table per side (``__init__``)."""
+        return [(self._dense_grads, self._dense_params),
+                (_join_sparse(self.gmf_user, self.mlp_user), self._user_table),
+                (_join_sparse(self.gmf_item, self.mlp_item), self._item_table)]
+
+    def _train_step(self, xb, yb):
+        """One step of ``fit``: ``forward``, ``backward`` and the optimizer step of ``_grads_and_params``, fused.
+
+        The same arithmetic, with one row lookup and one row-sum per side instead of one per table: each
+        side's gradient rows are ``[∂L/∂p_u | ∂L/∂a_u]`` ``(N, k + d/2)`` (users) and ``[∂L/∂q_i | ∂L/∂b_i]``
+        (items), summed over repeated ids by ``SparseGradient.from_rows``. ``forward`` and ``backward`` stay
+        the readable reference (and what ``predict``, gradient checks and ``tinyrec.privacy`` use); a test
+        checks that this step moves every parameter as they do.
+        """
+        users, items = xb
+        k, half, n = self.n_factors, self.mlp_layers[0] // 2, len(users)
+        eu, ei = self._user_table[users], self._item_table[items]  # (N, k + d/2): [p_u | a_u], [q_i | b_i]
+        p, q = eu[:, :k], ei[:, :k]
+        h = np.concatenate([eu[:, k:], ei[:, k:]], axis=1)  # [a_u, b_i]  (N, d)
+        for layer in self.mlp_dense:
+            h = layer.forward(h, True)
+        out = self.output_layer
+        y_pred = out.forward(np.concatenate([p * q, h], axis=1), True)
+        grad = self._train_loss.gradient(yb, self._loss_input(y_pred))
+        dcat = out.backward_from_logits(grad) if self._fused else out.backward(grad)  # (N, k + d_L)
+        dh = dcat[:, k:]
+        for layer in reversed(self.mlp_dense):
+            dh = layer.backward(dh)  # ends as dh⁰ = [∂L/∂a_u, ∂L/∂b_i]  (N, d)
+        du, di = np.empty_like(eu), np.empty_like(ei)
+        np.multiply(dcat[:, :k], q, out=du[:, :k])  # ∂L/∂p_u = dg ⊙ q_i
+        np.multiply(dcat[:, :k], p, out=di[:, :k])  # ∂L/∂q_i = dg ⊙ p_u
+        du[:, k:], di[:, k:] = dh[:, :half], dh[:, half:]
+        if self.l2:  # Embedding's per-lookup penalty λ/N Σ‖row‖², for each of the four tables
+            for layer, rows in ((self.gmf_user, p), (self.mlp_user, eu[:, k:]), (self.gmf_item, q),
+                                (self.mlp_item, ei[:, k:])):
+                layer.penalty = self.l2 * float(np.sum(rows * rows)) / n
+            du += (2.0 * self.l2 / n) * eu
+            di += (2.0 * self.l2 / n) * ei
+        self.optimizer.apply_gradients([(self._dense_grads, self._dense_params),
+                                        (SparseGradient.from_rows(users, du), self._user_table),
+                                        (SparseGradient.from_rows(items, di), self._item_table)])
+        return y_pred
 
     # -- training ------------------------------------------------------------------------------
     def _draw_negatives(self, users):
@@ -275,3 +330,32 @@ def _one_per_user(users, rng, timestamps=None):
     chosen = order[first]
     mask[chosen[counts[users[chosen]] >= 2]] = True
     return mask
+
+
+def _join_columns(left, right):
+    """``[E_left | E_right]`` as one new array; each Embedding's table becomes a view of its own columns."""
+    a, b = left.params["embeddings"], right.params["embeddings"]
+    joined = np.concatenate([a, b], axis=1)
+    left.params["embeddings"], right.params["embeddings"] = joined[:, :a.shape[1]], joined[:, a.shape[1]:]
+    return joined
+
+
+def _join_sparse(left, right):
+    """The sparse gradient of ``_join_columns(left, right)`` from the two layers' (same ids, same rows)."""
+    a, b = left.grads["embeddings"], right.grads["embeddings"]
+    return SparseGradient(a.indices, np.concatenate([a.values, b.values], axis=1))
+
+
+def _flat_buffers(layers):
+    """``(params, grads)``: two flat arrays holding every parameter of ``layers`` and its gradient, one after
+    another; each layer's ``params[key]`` and ``grads[key]`` become views (shaped as before) into them."""
+    entries = [(layer, key) for layer in layers for key in layer.params]
+    params = np.concatenate([layer.params[key].ravel() for layer, key in entries])
+    grads = np.zeros_like(params)
+    start = 0
+    for layer, key in entries:
+        shape, size = layer.params[key].shape, layer.params[key].size
+        layer.params[key] = params[start:start + size].reshape(shape)
+        layer.grads[key] = grads[start:start + size].reshape(shape)  # Dense writes its gradients in place
+        start += size
+    return params, grads

@@ -160,7 +160,8 @@ class NeuMF(NeuralRecommender):
         """
         users, items = xb
         k, half, n = self.n_factors, self.mlp_layers[0] // 2, len(users)
-        eu, ei = self._user_table[users], self._item_table[items]  # (N, k + d/2): [p_u | a_u], [q_i | b_i]
+        eu = np.take(self._user_table, users, axis=0)  # (N, k + d/2): [p_u | a_u]  (table[users], faster)
+        ei = np.take(self._item_table, items, axis=0)  # (N, k + d/2): [q_i | b_i]
         p, q = eu[:, :k], ei[:, :k]
         h = np.concatenate([eu[:, k:], ei[:, k:]], axis=1)  # [a_u, b_i]  (N, d)
         for layer in self.mlp_dense:

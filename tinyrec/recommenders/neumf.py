@@ -100,15 +100,15 @@ class NeuMF(NeuralRecommender):
             width = layer.units
         self.output_layer.build((None, n_factors + width), rng=self._init_rng, dtype=self.dtype)
         self.layers += [*self.mlp_dense, self.output_layer]
-        # Storage for speed (issue 8), the model unchanged: a user's two vectors sit side by side in one row
-        # of one array, [p_u | a_u] (and [q_i | b_i] for items), and all Dense parameters are consecutive
-        # slices of one flat array. Each layer's ``params`` are views into these, so the layers read and
-        # write their own tables as before (forward, saving, set_weights), while a training step needs one
-        # row lookup, one row-sum and one optimizer update per side, and one update for all Dense weights.
-        # Every optimizer rule is element-wise (and lazy rows are the same rows for both tables of a side),
-        # so updating a joined array is exactly updating each of its parts.
-        self._user_table = _join_columns(self.gmf_user, self.mlp_user)  # (n_users, k + d/2)
-        self._item_table = _join_columns(self.gmf_item, self.mlp_item)  # (n_items, k + d/2)
+        # Storage for speed (issue 8), the model unchanged: the four tables are blocks of ONE array,
+        #     rows 0 .. n_users-1:                  [p_u | a_u]   (GMF user | MLP user)
+        #     rows n_users .. n_users+n_items-1:    [q_i | b_i]   (GMF item | MLP item)
+        # and all Dense parameters are consecutive slices of one flat array. Each layer's ``params`` are views
+        # into these, so the layers read and write their own tables as before (forward, saving, set_weights),
+        # while a training step needs one row lookup, one row-sum and one optimizer update for all four tables,
+        # and one update for all Dense weights. Every optimizer rule is element-wise (and a lazy update touches
+        # the same rows of the GMF and MLP blocks), so updating a joined array is exactly updating its parts.
+        self._table = _join_tables(self.gmf_user, self.mlp_user, self.gmf_item, self.mlp_item)
         self._dense_params, self._dense_grads = _flat_buffers([*self.mlp_dense, self.output_layer])
         self._sampler = None  # negative-sampling state, alive only during fit
 
@@ -144,24 +144,28 @@ class NeuMF(NeuralRecommender):
         self.mlp_item.backward(dh[:, half:])
 
     def _grads_and_params(self):
-        """The optimizer's pairs after ``backward``: the flat Dense buffer and one table per side (``__init__``)."""
-        return [(self._dense_grads, self._dense_params),
-                (_join_sparse(self.gmf_user, self.mlp_user), self._user_table),
-                (_join_sparse(self.gmf_item, self.mlp_item), self._item_table)]
+        """The optimizer's pairs after ``backward``: the flat Dense buffer and the joined table (``__init__``)."""
+        gu, mu, gi, mi = (layer.grads["embeddings"] for layer in (self.gmf_user, self.mlp_user, self.gmf_item,
+                                                                   self.mlp_item))
+        rows = np.concatenate([gu.indices, gi.indices + self.n_users])  # still sorted and unique
+        values = np.concatenate([np.concatenate([gu.values, mu.values], axis=1),
+                                 np.concatenate([gi.values, mi.values], axis=1)])
+        return [(self._dense_grads, self._dense_params), (SparseGradient(rows, values), self._table)]
 
     def _train_step(self, xb, yb):
         """One step of ``fit``: ``forward``, ``backward`` and the optimizer step of ``_grads_and_params``, fused.
 
-        The same arithmetic, with one row lookup and one row-sum per side instead of one per table: each
-        side's gradient rows are ``[∂L/∂p_u | ∂L/∂a_u]`` ``(N, k + d/2)`` (users) and ``[∂L/∂q_i | ∂L/∂b_i]``
-        (items), summed over repeated ids by ``SparseGradient.from_rows``. ``forward`` and ``backward`` stay
-        the readable reference (and what ``predict``, gradient checks and ``tinyrec.privacy`` use); a test
-        checks that this step moves every parameter as they do.
+        The same arithmetic, with one row lookup and one row-sum for the joined table instead of one per
+        table: its gradient rows are ``[∂L/∂p_u | ∂L/∂a_u]`` for the users, then ``[∂L/∂q_i | ∂L/∂b_i]``
+        for the items ``(2N, k + d/2)``, summed over repeated ids by ``SparseGradient.from_rows``.
+        ``forward`` and ``backward`` stay the readable reference (and what ``predict``, gradient checks
+        and ``tinyrec.privacy`` use); a test checks that this step moves every parameter as they do.
         """
         users, items = xb
         k, half, n = self.n_factors, self.mlp_layers[0] // 2, len(users)
-        eu = np.take(self._user_table, users, axis=0)  # (N, k + d/2): [p_u | a_u]  (table[users], faster)
-        ei = np.take(self._item_table, items, axis=0)  # (N, k + d/2): [q_i | b_i]
+        ids = np.concatenate([users, items + self.n_users])  # rows of the joined table: users, then items
+        e = np.take(self._table, ids, axis=0)  # (2N, k + d/2), the same as self._table[ids] but faster
+        eu, ei = e[:n], e[n:]  # [p_u | a_u] and [q_i | b_i]
         p, q = eu[:, :k], ei[:, :k]
         h = np.concatenate([eu[:, k:], ei[:, k:]], axis=1)  # [a_u, b_i]  (N, d)
         for layer in self.mlp_dense:
@@ -173,7 +177,8 @@ class NeuMF(NeuralRecommender):
         dh = dcat[:, k:]
         for layer in reversed(self.mlp_dense):
             dh = layer.backward(dh)  # ends as dh⁰ = [∂L/∂a_u, ∂L/∂b_i]  (N, d)
-        du, di = np.empty_like(eu), np.empty_like(ei)
+        de = np.empty_like(e)  # the gradient rows of e
+        du, di = de[:n], de[n:]
         np.multiply(dcat[:, :k], q, out=du[:, :k])  # ∂L/∂p_u = dg ⊙ q_i
         np.multiply(dcat[:, :k], p, out=di[:, :k])  # ∂L/∂q_i = dg ⊙ p_u
         du[:, k:], di[:, k:] = dh[:, :half], dh[:, half:]
@@ -181,11 +186,9 @@ class NeuMF(NeuralRecommender):
             for layer, rows in ((self.gmf_user, p), (self.mlp_user, eu[:, k:]), (self.gmf_item, q),
                                 (self.mlp_item, ei[:, k:])):
                 layer.penalty = self.l2 * float(np.sum(rows * rows)) / n
-            du += (2.0 * self.l2 / n) * eu
-            di += (2.0 * self.l2 / n) * ei
+            de += (2.0 * self.l2 / n) * e
         self.optimizer.apply_gradients([(self._dense_grads, self._dense_params),
-                                        (SparseGradient.from_rows(users, du), self._user_table),
-                                        (SparseGradient.from_rows(items, di), self._item_table)])
+                                        (SparseGradient.from_rows(ids, de), self._table)])
         return y_pred
 
     # -- training ------------------------------------------------------------------------------
@@ -333,18 +336,14 @@ def _one_per_user(users, rng, timestamps=None):
     return mask
 
 
-def _join_columns(left, right):
-    """``[E_left | E_right]`` as one new array; each Embedding's table becomes a view of its own columns."""
-    a, b = left.params["embeddings"], right.params["embeddings"]
-    joined = np.concatenate([a, b], axis=1)
-    left.params["embeddings"], right.params["embeddings"] = joined[:, :a.shape[1]], joined[:, a.shape[1]:]
+def _join_tables(gmf_user, mlp_user, gmf_item, mlp_item):
+    """``[[P | A], [Q | B]]`` as one new array; each Embedding's table becomes a view of its own block."""
+    (P, A, Q, B) = (layer.params["embeddings"] for layer in (gmf_user, mlp_user, gmf_item, mlp_item))
+    joined = np.block([[P, A], [Q, B]])
+    n_users, k = P.shape
+    gmf_user.params["embeddings"], mlp_user.params["embeddings"] = joined[:n_users, :k], joined[:n_users, k:]
+    gmf_item.params["embeddings"], mlp_item.params["embeddings"] = joined[n_users:, :k], joined[n_users:, k:]
     return joined
-
-
-def _join_sparse(left, right):
-    """The sparse gradient of ``_join_columns(left, right)`` from the two layers' (same ids, same rows)."""
-    a, b = left.grads["embeddings"], right.grads["embeddings"]
-    return SparseGradient(a.indices, np.concatenate([a.values, b.values], axis=1))
 
 
 def _flat_buffers(layers):

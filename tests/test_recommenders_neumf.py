@@ -45,6 +45,42 @@ def test_gradients_match_finite_differences(loss):
         assert max(errors.values()) <= TOLERANCE, errors
 
 
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 1e-5)])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd_momentum", "rmsprop"])
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_fused_training_step_moves_every_parameter_as_forward_backward_and_per_parameter_updates(
+        dtype, rtol, optimizer, loss):
+    # fit's fused step (one lookup, one row-sum and one optimizer update per side, one update for the flat
+    # Dense buffer) against the reference: forward, backward, then the optimizer on each layer's own
+    # (grad, param) pairs — four embedding tables and six Dense arrays, each with its own state.
+    from tinyrec.models import Model
+    from tinyrec.optimizers import SGD, Adam, RMSprop
+
+    make_opt = {"adam": lambda: Adam(0.05), "sgd_momentum": lambda: SGD(0.5, momentum=0.9),
+                "rmsprop": lambda: RMSprop(0.01)}[optimizer]
+    fused, reference = (NeuMF(6, 9, n_factors=3, mlp_layers=(4, 3, 2), l2=0.01, init_std=0.5, seed=3,
+                              dtype=dtype) for _ in range(2))
+    for m in (fused, reference):
+        m.compile(optimizer=make_opt(), loss=loss)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        users, items = rng.integers(0, 6, 12), rng.integers(0, 9, 12)  # many repeated ids per batch
+        y = rng.integers(0, 2, 12).astype(dtype).reshape(-1, 1)
+        fused._train_step((users, items), y)
+        reference.forward((users, items), training=True)
+        reference.backward(reference._train_loss.gradient(y, reference._loss_input(reference.output_layer._y)),
+                           from_logits=reference._fused)
+        reference.optimizer.apply_gradients(Model._grads_and_params(reference))  # per-parameter pairs
+        assert fused._penalty() == pytest.approx(reference._penalty(), rel=rtol)
+    moved = 0
+    for a, b, start in zip(fused.get_weights(), reference.get_weights(),
+                           NeuMF(6, 9, n_factors=3, mlp_layers=(4, 3, 2), init_std=0.5, seed=3,
+                                 dtype=dtype).get_weights()):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+        moved += not np.allclose(a, start)
+    assert moved == 10  # every table and Dense array was trained, so the comparison means something
+
+
 def test_rejects_bad_configuration_and_ids():
     with pytest.raises(ValueError, match="mlp_layers"):
         NeuMF(3, 4, mlp_layers=(5, 2))  # odd first width cannot be split between user and item

@@ -54,22 +54,22 @@ def _entries(shape, max_checks, rng):
 def numerical_gradient(f, x, eps=1e-6, indices=None):
     """Centred finite-difference gradient of the scalar ``f()`` with respect to the array ``x``.
 
-    ``x`` is perturbed **in place** one entry at a time (and restored), so ``f`` must read it.
-    Returns an array of ``x``'s shape; entries not in ``indices`` (flat) are NaN when a subset is asked.
+    ``x`` is perturbed **in place** one entry at a time (and restored), so ``f`` must read it; ``x`` may be
+    a view (e.g. NeuMF's tables are column blocks of one array). Returns an array of ``x``'s shape; entries
+    not in ``indices`` (flat, row-major) are NaN when a subset is asked.
     """
     if x.dtype != np.float64:
         raise TypeError(f"numerical_gradient: x must be float64 for a meaningful check; got {x.dtype}.")
     grad = np.full(x.shape, np.nan) if indices is not None else np.zeros(x.shape)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat, x):
-        raise ValueError("numerical_gradient: x must be contiguous so it can be perturbed in place.")
+    gflat = grad.reshape(-1)
     for i in (range(x.size) if indices is None else indices):
-        old = flat[i]
-        flat[i] = old + eps
+        at = np.unravel_index(i, x.shape)  # an index tuple writes through any view, contiguous or not
+        old = x[at]
+        x[at] = old + eps
         f_plus = f()
-        flat[i] = old - eps
+        x[at] = old - eps
         f_minus = f()
-        flat[i] = old
+        x[at] = old
         gflat[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 

@@ -284,6 +284,18 @@ class Model:
         self.optimizer.apply_gradients(self._grads_and_params())
         return value
 
+    def _train_step(self, xb, yb):
+        """The gradient step of ``fit`` on one prepared batch; returns ``ŷ`` (the loss value is not needed).
+
+        A model may override it with a fused version of the same arithmetic (``NeuMF`` does, for speed), as
+        long as the parameters move exactly as these four lines move them.
+        """
+        y_pred = self.forward(xb, training=True)                              # 1. forward
+        grad = self._train_loss.gradient(yb, self._loss_input(y_pred))        # 2. dL/dŷ
+        self.backward(grad, from_logits=self._fused)                          # 3. backward
+        self.optimizer.apply_gradients(self._grads_and_params())              # 4. update
+        return y_pred
+
     def _prepare(self, x, y, where):
         if not self.compiled:
             raise RuntimeError(f"{self.name}: call compile(optimizer=..., loss=...) before {where}().")
@@ -409,10 +421,7 @@ class Model:
             for step, start in enumerate(range(0, n, batch_size)):
                 xb, yb = _take(xe, slice(start, start + batch_size)), ye[start:start + batch_size]
                 cb.on_train_batch_begin(step)
-                y_pred = self.forward(xb, training=True)                              # 1. forward
-                grad = self._train_loss.gradient(yb, self._loss_input(y_pred))        # 2. dL/dŷ
-                self.backward(grad, from_logits=self._fused)                          # 3. backward
-                self.optimizer.apply_gradients(self._grads_and_params())              # 4. update
+                y_pred = self._train_step(xb, yb)                                     # 1.-4. one step
                 outputs.add(yb, y_pred)                                               # 5. bookkeeping
                 if batch_logs is not None:
                     batch_logs["loss"] = self._loss_value(yb, y_pred)

@@ -138,9 +138,10 @@ class Optimizer:
             if rows is None:
                 self._update(param, g, state)  # dense: the rule writes straight into param and state
             else:
-                # Sparse: gather the touched rows (fancy indexing copies them), update, scatter back.
-                p_rows = param[rows]
-                state_rows = {key: array[rows] for key, array in state.items()}
+                # Sparse: gather the touched rows (copies; np.take is the faster spelling of param[rows]),
+                # update them, scatter them back.
+                p_rows = np.take(param, rows, axis=0)
+                state_rows = {key: np.take(array, rows, axis=0) for key, array in state.items()}
                 self._update(p_rows, g, state_rows)
                 param[rows] = p_rows
                 for key, array in state.items():

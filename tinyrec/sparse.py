@@ -48,10 +48,19 @@ class SparseGradient(NamedTuple):
             )
         if indices.size == 0:
             return cls(indices.astype(np.int64), values[:0])
-        # Sort the ids so equal ids sit next to each other, then add up each run of equal ids with one
-        # ``np.add.reduceat`` (several times faster than the unbuffered ``np.add.at`` for a batch).
+        # Sort the ids so equal ids sit next to each other. Most ids of a batch are distinct, so take each
+        # id's first row as it is and add only the repeats into it: twice as fast on ML-100K batches as
+        # ``np.add.reduceat`` over all rows, which runs a tiny loop per (id, column). ``np.add.at`` is the
+        # unbuffered add, so an id repeated three times gets both of its extra rows, in order.
         order = np.argsort(indices, kind="stable")
         ordered = indices[order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        summed = np.add.reduceat(values[order], starts, axis=0)
-        return cls(ordered[starts].astype(np.int64, copy=False), summed)
+        first = np.empty(len(ordered), dtype=bool)  # True where a new id starts
+        first[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        rows = np.take(values, order, axis=0)  # the rows in id order
+        summed = rows[first]
+        repeats = np.flatnonzero(~first)
+        if repeats.size:
+            group = np.cumsum(first) - 1  # sorted row -> the position of its id among the unique ids
+            np.add.at(summed, group[repeats], rows[repeats])
+        return cls(ordered[first].astype(np.int64, copy=False), summed)

@@ -44,6 +44,7 @@ from ..interactions import sample_negatives
 from ..layers import Dense, Embedding
 from ..metrics import hit_rate_from_ranks, ndcg_from_ranks, rank_among
 from ..models import Model
+from ..sparse import SparseGradient
 from .base import NeuralRecommender
 
 
@@ -99,6 +100,16 @@ class NeuMF(NeuralRecommender):
             width = layer.units
         self.output_layer.build((None, n_factors + width), rng=self._init_rng, dtype=self.dtype)
         self.layers += [*self.mlp_dense, self.output_layer]
+        # Storage for speed (issue 8), the model unchanged: the four tables are blocks of ONE array,
+        #     rows 0 .. n_users-1:                  [p_u | a_u]   (GMF user | MLP user)
+        #     rows n_users .. n_users+n_items-1:    [q_i | b_i]   (GMF item | MLP item)
+        # and all Dense parameters are consecutive slices of one flat array. Each layer's ``params`` are views
+        # into these, so the layers read and write their own tables as before (forward, saving, set_weights),
+        # while a training step needs one row lookup, one row-sum and one optimizer update for all four tables,
+        # and one update for all Dense weights. Every optimizer rule is element-wise (and a lazy update touches
+        # the same rows of the GMF and MLP blocks), so updating a joined array is exactly updating its parts.
+        self._table = _join_tables(self.gmf_user, self.mlp_user, self.gmf_item, self.mlp_item)
+        self._dense_params, self._dense_grads = _flat_buffers([*self.mlp_dense, self.output_layer])
         self._sampler = None  # negative-sampling state, alive only during fit
 
     # -- the two passes ------------------------------------------------------------------------
@@ -131,6 +142,54 @@ class NeuMF(NeuralRecommender):
         half = self.mlp_layers[0] // 2
         self.mlp_user.backward(dh[:, :half])
         self.mlp_item.backward(dh[:, half:])
+
+    def _grads_and_params(self):
+        """The optimizer's pairs after ``backward``: the flat Dense buffer and the joined table (``__init__``)."""
+        gu, mu, gi, mi = (layer.grads["embeddings"] for layer in (self.gmf_user, self.mlp_user, self.gmf_item,
+                                                                   self.mlp_item))
+        rows = np.concatenate([gu.indices, gi.indices + self.n_users])  # still sorted and unique
+        values = np.concatenate([np.concatenate([gu.values, mu.values], axis=1),
+                                 np.concatenate([gi.values, mi.values], axis=1)])
+        return [(self._dense_grads, self._dense_params), (SparseGradient(rows, values), self._table)]
+
+    def _train_step(self, xb, yb):
+        """One step of ``fit``: ``forward``, ``backward`` and the optimizer step of ``_grads_and_params``, fused.
+
+        The same arithmetic, with one row lookup and one row-sum for the joined table instead of one per
+        table: its gradient rows are ``[∂L/∂p_u | ∂L/∂a_u]`` for the users, then ``[∂L/∂q_i | ∂L/∂b_i]``
+        for the items ``(2N, k + d/2)``, summed over repeated ids by ``SparseGradient.from_rows``.
+        ``forward`` and ``backward`` stay the readable reference (and what ``predict``, gradient checks
+        and ``tinyrec.privacy`` use); a test checks that this step moves every parameter as they do.
+        """
+        users, items = xb
+        k, half, n = self.n_factors, self.mlp_layers[0] // 2, len(users)
+        ids = np.concatenate([users, items + self.n_users])  # rows of the joined table: users, then items
+        e = np.take(self._table, ids, axis=0)  # (2N, k + d/2), the same as self._table[ids] but faster
+        eu, ei = e[:n], e[n:]  # [p_u | a_u] and [q_i | b_i]
+        p, q = eu[:, :k], ei[:, :k]
+        h = np.concatenate([eu[:, k:], ei[:, k:]], axis=1)  # [a_u, b_i]  (N, d)
+        for layer in self.mlp_dense:
+            h = layer.forward(h, True)
+        out = self.output_layer
+        y_pred = out.forward(np.concatenate([p * q, h], axis=1), True)
+        grad = self._train_loss.gradient(yb, self._loss_input(y_pred))
+        dcat = out.backward_from_logits(grad) if self._fused else out.backward(grad)  # (N, k + d_L)
+        dh = dcat[:, k:]
+        for layer in reversed(self.mlp_dense):
+            dh = layer.backward(dh)  # ends as dh⁰ = [∂L/∂a_u, ∂L/∂b_i]  (N, d)
+        de = np.empty_like(e)  # the gradient rows of e
+        du, di = de[:n], de[n:]
+        np.multiply(dcat[:, :k], q, out=du[:, :k])  # ∂L/∂p_u = dg ⊙ q_i
+        np.multiply(dcat[:, :k], p, out=di[:, :k])  # ∂L/∂q_i = dg ⊙ p_u
+        du[:, k:], di[:, k:] = dh[:, :half], dh[:, half:]
+        if self.l2:  # Embedding's per-lookup penalty λ/N Σ‖row‖², for each of the four tables
+            for layer, rows in ((self.gmf_user, p), (self.mlp_user, eu[:, k:]), (self.gmf_item, q),
+                                (self.mlp_item, ei[:, k:])):
+                layer.penalty = self.l2 * float(np.sum(rows * rows)) / n
+            de += (2.0 * self.l2 / n) * e
+        self.optimizer.apply_gradients([(self._dense_grads, self._dense_params),
+                                        (SparseGradient.from_rows(ids, de), self._table)])
+        return y_pred
 
     # -- training ------------------------------------------------------------------------------
     def _draw_negatives(self, users):
@@ -275,3 +334,28 @@ def _one_per_user(users, rng, timestamps=None):
     chosen = order[first]
     mask[chosen[counts[users[chosen]] >= 2]] = True
     return mask
+
+
+def _join_tables(gmf_user, mlp_user, gmf_item, mlp_item):
+    """``[[P | A], [Q | B]]`` as one new array; each Embedding's table becomes a view of its own block."""
+    (P, A, Q, B) = (layer.params["embeddings"] for layer in (gmf_user, mlp_user, gmf_item, mlp_item))
+    joined = np.block([[P, A], [Q, B]])
+    n_users, k = P.shape
+    gmf_user.params["embeddings"], mlp_user.params["embeddings"] = joined[:n_users, :k], joined[:n_users, k:]
+    gmf_item.params["embeddings"], mlp_item.params["embeddings"] = joined[n_users:, :k], joined[n_users:, k:]
+    return joined
+
+
+def _flat_buffers(layers):
+    """``(params, grads)``: two flat arrays holding every parameter of ``layers`` and its gradient, one after
+    another; each layer's ``params[key]`` and ``grads[key]`` become views (shaped as before) into them."""
+    entries = [(layer, key) for layer in layers for key in layer.params]
+    params = np.concatenate([layer.params[key].ravel() for layer, key in entries])
+    grads = np.zeros_like(params)
+    start = 0
+    for layer, key in entries:
+        shape, size = layer.params[key].shape, layer.params[key].size
+        layer.params[key] = params[start:start + size].reshape(shape)
+        layer.grads[key] = grads[start:start + size].reshape(shape)  # Dense writes its gradients in place
+        start += size
+    return params, grads

@@ -157,26 +157,22 @@ examples:
 """
 
 
-def _positive_int(text):
-    """argparse type: a whole number >= 1 (so ``--epochs 0`` is refused, not silently ignored)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(lowest, wording):
+    """An argparse ``type``: a whole number >= ``lowest``, or a message saying what was expected (so that
+    ``--epochs 0`` is refused rather than silently ignored)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
+        return value
+    return parse
 
 
-def _non_negative_int(text):
-    """argparse type: a whole number >= 0 (user ids and seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive_int = _whole_number(1, "at least 1")          # epochs
+_non_negative_int = _whole_number(0, "0 or more")       # user ids, seeds
 
 
 def _default_epochs(model):

@@ -316,21 +316,26 @@ def test_fit_scores_loss_and_metrics_once_per_epoch_when_nobody_watches_batches(
     assert calls == [400, 400]
 
 
-def test_epoch_loss_and_metrics_equal_the_batch_weighted_means():
-    # The epoch values computed in one pass must be what averaging every batch's values would give.
+def test_epoch_loss_and_batch_logs_are_the_batch_weighted_means():
+    # The epoch loss computed in one pass must be what averaging every batch's loss would give, and the batch
+    # logs hold the running mean so far (Keras 3's batch logs), computed only when a callback reads them.
     x, y = blobs()
 
-    class Spy(TerminateOnNaN):  # a batch callback: fit then also computes every batch's loss
+    class Spy(TerminateOnNaN):  # a batch callback that reads the loss every batch
         def on_train_batch_end(self, batch, logs=None):
-            losses.append(logs["loss"])
+            running.append(logs["loss"])
 
-    losses = []
+    running = []
     a = seed_model(seed=3)
     h_spy = a.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0, callbacks=[Spy()])
     b = seed_model(seed=3)
     h = b.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    c = seed_model(seed=3)  # the same steps one by one: train_on_batch returns each batch's own loss
     sizes = [64] * 6 + [16]
-    assert h.history["loss"][0] == pytest.approx(np.dot(losses, sizes) / 400, rel=1e-6)
+    batch_losses = [c.train_on_batch(*c._prepare(x[k:k + 64], y[k:k + 64], "fit")) for k in range(0, 400, 64)]
+    cumulative = np.cumsum(np.multiply(batch_losses, sizes)) / np.cumsum(sizes)
+    np.testing.assert_allclose(running, cumulative, rtol=1e-6)
+    assert h.history["loss"][0] == pytest.approx(np.dot(batch_losses, sizes) / 400, rel=1e-6)
     assert h.history.keys() == h_spy.history.keys()
     for key in h.history:
         assert h.history[key] == pytest.approx(h_spy.history[key], rel=1e-6)

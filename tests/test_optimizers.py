@@ -496,3 +496,36 @@ def test_bad_params_and_pairs():
     p = np.ones(2)
     with pytest.raises(ValueError, match="appears twice"):
         SGD().apply_gradients([(np.ones(2), p), (np.ones(2), p)])
+
+
+# --------------------------------------------------------------------- the same arrays as last step
+def test_reused_gradient_arrays_give_the_same_steps_as_fresh_ones():
+    """fit hands the optimizer the same (grad, param) arrays every step and the checks are skipped then;
+    the arithmetic must be exactly that of a step whose pairs are new arrays (and checked)."""
+    rng = np.random.default_rng(0)
+    shapes = [(5, 3), (3,), (3, 1)]
+    reused = [rng.standard_normal(s) for s in shapes]
+    fresh = [p.copy() for p in reused]
+    grads = [np.zeros(s) for s in shapes]
+    a, b = Adam(learning_rate=0.01), Adam(learning_rate=0.01)
+    for _ in range(5):
+        for g in grads:
+            g[...] = rng.standard_normal(g.shape)  # written in place, as Dense.backward does
+        a.apply_gradients(list(zip(grads, reused)))
+        b.apply_gradients([(g.copy(), p) for g, p in zip(grads, fresh)])
+    for x, y in zip(reused, fresh):
+        np.testing.assert_array_equal(x, y)
+    assert a.iterations == b.iterations == 5
+
+
+def test_a_changed_pair_is_checked_again():
+    p, g = np.zeros((2, 3)), np.ones((2, 3))
+    opt = SGD(learning_rate=0.1)
+    opt.apply_gradients([(g, p)])
+    opt.apply_gradients([(g, p)])  # the same arrays: fine
+    with pytest.raises(ValueError, match=r"gradient #0 has shape \(3,\)"):
+        opt.apply_gradients([(np.ones(3), p)])
+    g.shape = (3, 2)  # the same array object, reshaped in place
+    with pytest.raises(ValueError, match=r"gradient #0 has shape \(3, 2\)"):
+        opt.apply_gradients([(g, p)])
+    np.testing.assert_allclose(p, -0.2)  # only the two good steps moved it

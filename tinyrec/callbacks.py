@@ -252,14 +252,12 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._start = self._last_draw = time.perf_counter()
-        self._loss_sum = 0.0
         if self._live:
             self._out.write(f"Epoch {epoch + 1}/{self.params['epochs']}\n")
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._live:
             return
-        self._loss_sum += logs.get("loss", math.nan)
         now = time.perf_counter()
         steps = self.params["steps"]
         if now - self._last_draw < self.REFRESH_SECONDS and batch + 1 < steps:
@@ -267,8 +265,9 @@ class ProgbarLogger(Callback):
         self._last_draw = now
         done = int(self.BAR_WIDTH * (batch + 1) / steps)
         bar = "█" * done + "·" * (self.BAR_WIDTH - done)
-        self._out.write(f"\r{batch + 1}/{steps} {bar} {now - self._start:.1f}s - "
-                        f"loss: {self._loss_sum / (batch + 1):.4f}")
+        # The logs' loss is the running mean over the epoch so far, computed only now that it is read.
+        loss = (logs or {}).get("loss", math.nan)
+        self._out.write(f"\r{batch + 1}/{steps} {bar} {now - self._start:.1f}s - loss: {loss:.4f}")
         self._out.flush()
 
     def on_epoch_end(self, epoch, logs=None):

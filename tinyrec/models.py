@@ -15,6 +15,8 @@ A subclass provides ``layers``, ``build``, ``forward`` and ``backward``; ``Model
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from . import _checks
@@ -102,6 +104,7 @@ class _EpochOutputs:
         self.penalty_sum = self.loss_sum = 0.0
         self.rows = 0
         self.tracker = None if keep else _MetricTracker(model.metric_fns)
+        self._scored = (0, 0, 0.0)  # running_loss: batches and rows already scored, and their loss sum
 
     def add(self, y, y_pred):
         """Record one batch whose forward pass was the model's last one."""
@@ -119,6 +122,19 @@ class _EpochOutputs:
         self.loss_sum += value * nb
         if model.metric_fns:
             self.tracker.update(y, y_pred)
+
+    def running_loss(self, y):
+        """The mean loss over the epoch's rows so far (``y``: the epoch's targets, in batch order), which Keras's
+        batch logs hold. Only the batches added since the last call are scored, so reading it every batch
+        costs what one loss value per batch costs, and reading it ten times a second costs next to nothing."""
+        if not self.keep:
+            return (self.loss_sum + self.penalty_sum) / self.rows
+        batches, rows, loss_sum = self._scored
+        if batches < len(self.kept):
+            z = np.concatenate(self.kept[batches:]) if len(self.kept) - batches > 1 else self.kept[batches]
+            loss_sum += self.model._train_loss.forward(y[rows:self.rows], z) * (self.rows - rows)
+            self._scored = (len(self.kept), self.rows, loss_sum)
+        return (loss_sum + self.penalty_sum) / self.rows
 
     def _stop(self, value, batch):
         raise NonFiniteLossError(
@@ -155,6 +171,26 @@ class _EpochOutputs:
             y_pred = model.output_layer.activation.forward(z) if model._fused else z
             logs.update({key: float(fn(y, y_pred)) for key, fn in model.metric_fns})
         return logs
+
+
+class _BatchLogs(Mapping):
+    """The logs ``fit`` hands to ``on_train_batch_end``: ``{"loss": the running mean over the epoch so far}``,
+    as in Keras 3, computed only when a callback reads it. A progress bar reads it when it redraws (at most
+    ten times a second), so a step costs no loss value in between."""
+
+    def __init__(self, outputs, y):
+        self._outputs, self._y = outputs, y
+
+    def __getitem__(self, key):
+        if key != "loss":
+            raise KeyError(key)
+        return self._outputs.running_loss(self._y)
+
+    def __iter__(self):
+        return iter(("loss",))
+
+    def __len__(self):
+        return 1
 
 
 class Model:
@@ -409,7 +445,7 @@ class Model:
         return history
 
     def _run_epochs(self, x, y, x_val, y_val, n, batch_size, epochs, shuffle, cb, guard):
-        batch_logs = {} if cb.wants_batch_logs else None
+        batch_logs = cb.wants_batch_logs
         keep = _EpochOutputs.fits(self, n)
         for epoch in range(epochs):
             cb.on_epoch_begin(epoch)
@@ -423,9 +459,8 @@ class Model:
                 cb.on_train_batch_begin(step)
                 y_pred = self._train_step(xb, yb)                                     # 1.-4. one step
                 outputs.add(yb, y_pred)                                               # 5. bookkeeping
-                if batch_logs is not None:
-                    batch_logs["loss"] = self._loss_value(yb, y_pred)
-                    cb.on_train_batch_end(step, batch_logs)
+                if batch_logs:
+                    cb.on_train_batch_end(step, _BatchLogs(outputs, ye))
                 if self.stop_training:
                     break
             logs = outputs.result(epoch, ye)

@@ -81,6 +81,9 @@ class Optimizer:
         # id(param) -> (param, {state name: array}). Holding ``param`` keeps it alive, so no other array can
         # be given the same id while this entry exists.
         self._states: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        # The last all-dense list of pairs, already checked, and its (param, grad, state) triples (see
+        # apply_gradients); None until then, and after any step with a sparse or converted gradient.
+        self._last_pairs = self._last_dense = None
 
     # -- hyperparameters ---------------------------------------------------------------------------
 
@@ -115,6 +118,11 @@ class Optimizer:
         ``grad`` is an array of ``param.shape`` (cast to ``param.dtype``) or a :class:`SparseGradient`.
         Every pair is checked before any parameter moves, so a bad pair leaves the model untouched.
         """
+        if self._same_dense_pairs(grads_and_vars):  # fit's usual case: the very arrays checked last step
+            for param, g, state in self._last_dense:
+                self._update(param, g, state)
+            self.iterations += 1
+            return
         checked = []
         seen = set()
         if grads_and_vars is None or isinstance(grads_and_vars, (str, bytes, np.ndarray)):
@@ -133,6 +141,11 @@ class Optimizer:
             seen.add(id(param))
             checked.append(self._check_pair(position, grad, param))
 
+        # Remember an all-dense list of pairs: the next step of ``fit`` passes the same arrays again (each
+        # layer writes its gradient into the same array every step), and they need not be checked twice.
+        dense = all(rows is None and g is grad for (param, g, rows), (grad, _) in zip(checked, grads_and_vars))
+        self._last_pairs = list(grads_and_vars) if dense and isinstance(grads_and_vars, list) else None
+        self._last_dense = [(param, g, self._state_for(param)) for param, g, _ in checked] if dense else None
         for param, g, rows in checked:
             state = self._state_for(param)
             if rows is None:
@@ -163,6 +176,18 @@ class Optimizer:
     def _owner(self):
         """``"Adam.apply_gradients"``: who to name in an error message (built only when one is raised)."""
         return f"{type(self).__name__}.apply_gradients"
+
+    def _same_dense_pairs(self, grads_and_vars):
+        """True when ``grads_and_vars`` is a list of exactly the (grad, param) arrays of the last step, all
+        dense, with unchanged shapes: they passed every check then, and an array's dtype cannot change."""
+        last = self._last_pairs
+        if last is None or type(grads_and_vars) is not list or len(grads_and_vars) != len(last):
+            return False
+        for pair, (grad, param) in zip(grads_and_vars, last):
+            if type(pair) is not tuple or len(pair) != 2 or pair[0] is not grad or pair[1] is not param \
+                    or grad.shape != param.shape:
+                return False
+        return True
 
     def _state_for(self, param):
         """The state dict of ``param``, created on first use with ``param``'s shape and dtype."""

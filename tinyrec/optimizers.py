@@ -143,9 +143,12 @@ class Optimizer:
 
         # Remember an all-dense list of pairs: the next step of ``fit`` passes the same arrays again (each
         # layer writes its gradient into the same array every step), and they need not be checked twice.
-        dense = all(rows is None and g is grad for (param, g, rows), (grad, _) in zip(checked, grads_and_vars))
-        self._last_pairs = list(grads_and_vars) if dense and isinstance(grads_and_vars, list) else None
-        self._last_dense = [(param, g, self._state_for(param)) for param, g, _ in checked] if dense else None
+        if type(grads_and_vars) is list and all(rows is None and g is pair[0]  # dense, used as given
+                                                for (_, g, rows), pair in zip(checked, grads_and_vars)):
+            self._last_pairs = list(grads_and_vars)
+            self._last_dense = [(param, g, self._state_for(param)) for param, g, _ in checked]
+        else:
+            self._last_pairs = self._last_dense = None
         for param, g, rows in checked:
             state = self._state_for(param)
             if rows is None:

@@ -335,7 +335,7 @@ def _same(a, b):
 
 
 def _load(name, root):
-    """Read ``root/name`` if all its files exist, else generate; attach ``truth``; return a fresh copy."""
+    """Read ``root/name`` (an incomplete package copy: warn and generate instead); attach ``truth``; return a copy."""
     generated = _generated(name)
     folder = Path(base.BUNDLED_DATA if root is None else root) / name
     missing = [f for f in DATASET_FILES[name] if not (folder / f).is_file()]

@@ -1,6 +1,8 @@
 """Sequential: the seed example, fit/evaluate/predict conventions, weights on disk, reproducibility, errors."""
 
 
+import re
+
 import numpy as np
 import pytest
 
@@ -52,9 +54,12 @@ def test_verbose_1_draws_a_live_bar_in_a_terminal(monkeypatch, capsys):
     import sys
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     x, y = blobs()
-    seed_model().fit(x, y, epochs=1, verbose=1)
+    h = seed_model().fit(x, y, epochs=1, verbose=1)
     out = capsys.readouterr().out
     assert "Epoch 1/1\n" in out and "\r13/13 " in out and "█" in out
+    # The bar's last loss is the mean over the whole epoch, which is what the epoch's log says.
+    shown = float(re.findall(r"\r13/13 [█·]+ [\d.]+s - loss: (\d+\.\d{4})", out)[-1])
+    assert shown == pytest.approx(h.history["loss"][0], abs=5e-5)
 
 
 def test_validation_split_and_data():
@@ -316,26 +321,27 @@ def test_fit_scores_loss_and_metrics_once_per_epoch_when_nobody_watches_batches(
     assert calls == [400, 400]
 
 
-def test_epoch_loss_and_batch_logs_are_the_batch_weighted_means():
-    # The epoch loss computed in one pass must be what averaging every batch's loss would give, and the batch
-    # logs hold the running mean so far (Keras 3's batch logs), computed only when a callback reads them.
+def test_epoch_loss_and_metrics_equal_the_batch_weighted_means():
+    # The epoch values computed in one pass must be what averaging every batch's values would give; the batch
+    # logs hold each batch's own loss (computed only when read), and epoch_mean_loss() the mean so far.
     x, y = blobs()
 
     class Spy(TerminateOnNaN):  # a batch callback that reads the loss every batch
         def on_train_batch_end(self, batch, logs=None):
-            running.append(logs["loss"])
+            losses.append(logs["loss"])
+            means.append(logs.epoch_mean_loss())
 
-    running = []
+    losses, means = [], []
     a = seed_model(seed=3)
     h_spy = a.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0, callbacks=[Spy()])
     b = seed_model(seed=3)
     h = b.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
     c = seed_model(seed=3)  # the same steps one by one: train_on_batch returns each batch's own loss
+    own = [c.train_on_batch(*c._prepare(x[k:k + 64], y[k:k + 64], "fit")) for k in range(0, 400, 64)]
     sizes = [64] * 6 + [16]
-    batch_losses = [c.train_on_batch(*c._prepare(x[k:k + 64], y[k:k + 64], "fit")) for k in range(0, 400, 64)]
-    cumulative = np.cumsum(np.multiply(batch_losses, sizes)) / np.cumsum(sizes)
-    np.testing.assert_allclose(running, cumulative, rtol=1e-6)
-    assert h.history["loss"][0] == pytest.approx(np.dot(batch_losses, sizes) / 400, rel=1e-6)
+    np.testing.assert_allclose(losses, own, rtol=1e-6)
+    np.testing.assert_allclose(means, np.cumsum(np.multiply(own, sizes)) / np.cumsum(sizes), rtol=1e-6)
+    assert h.history["loss"][0] == pytest.approx(np.dot(losses, sizes) / 400, rel=1e-6)
     assert h.history.keys() == h_spy.history.keys()
     for key in h.history:
         assert h.history[key] == pytest.approx(h_spy.history[key], rel=1e-6)

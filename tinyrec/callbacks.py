@@ -252,12 +252,17 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._start = self._last_draw = time.perf_counter()
+        self._loss_sum = 0.0
         if self._live:
             self._out.write(f"Epoch {epoch + 1}/{self.params['epochs']}\n")
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._live:
             return
+        logs = logs or {}
+        mean_so_far = getattr(logs, "epoch_mean_loss", None)  # fit's logs compute it on demand
+        if mean_so_far is None:  # plain dict logs (a loop written by hand): add up every batch's loss
+            self._loss_sum += logs.get("loss", math.nan)
         now = time.perf_counter()
         steps = self.params["steps"]
         if now - self._last_draw < self.REFRESH_SECONDS and batch + 1 < steps:
@@ -265,8 +270,7 @@ class ProgbarLogger(Callback):
         self._last_draw = now
         done = int(self.BAR_WIDTH * (batch + 1) / steps)
         bar = "█" * done + "·" * (self.BAR_WIDTH - done)
-        # The logs' loss is the running mean over the epoch so far, computed only now that it is read.
-        loss = (logs or {}).get("loss", math.nan)
+        loss = mean_so_far() if mean_so_far is not None else self._loss_sum / (batch + 1)
         self._out.write(f"\r{batch + 1}/{steps} {bar} {now - self._start:.1f}s - loss: {loss:.4f}")
         self._out.flush()
 

@@ -115,7 +115,7 @@ class _EpochOutputs:
             self.kept.append(model._loss_input(y_pred))
             self.sizes.append(nb)
             return
-        value = model._train_loss.forward(y, model._loss_input(y_pred))
+        value = self._last_value = model._train_loss.forward(y, model._loss_input(y_pred))
         if self.guard and not np.isfinite(value):
             self._stop(value, len(self.sizes))
         self.sizes.append(nb)
@@ -123,10 +123,16 @@ class _EpochOutputs:
         if model.metric_fns:
             self.tracker.update(y, y_pred)
 
+    def last_loss(self, y):
+        """The loss of the batch added last (``y``: its targets), with its regularisation term."""
+        if not self.keep:
+            return self._last_value + self.model._penalty()
+        return self.model._train_loss.forward(y, self.kept[-1]) + self.model._penalty()
+
     def running_loss(self, y):
-        """The mean loss over the epoch's rows so far (``y``: the epoch's targets, in batch order), which Keras's
-        batch logs hold. Only the batches added since the last call are scored, so reading it every batch
-        costs what one loss value per batch costs, and reading it ten times a second costs next to nothing."""
+        """The mean loss over the epoch's rows so far (``y``: the epoch's targets, in batch order), as a progress
+        bar shows it. Only the batches added since the last call are scored, so reading it ten times a second
+        costs next to nothing."""
         if not self.keep:
             return (self.loss_sum + self.penalty_sum) / self.rows
         batches, rows, loss_sum = self._scored
@@ -174,23 +180,29 @@ class _EpochOutputs:
 
 
 class _BatchLogs(Mapping):
-    """The logs ``fit`` hands to ``on_train_batch_end``: ``{"loss": the running mean over the epoch so far}``,
-    as in Keras 3, computed only when a callback reads it. A progress bar reads it when it redraws (at most
-    ten times a second), so a step costs no loss value in between."""
+    """The logs ``fit`` hands to ``on_train_batch_end``: ``{"loss": this batch's loss}``, computed only when a
+    callback reads it (from the batch's kept output), so a step that nobody looks at costs no loss value.
 
-    def __init__(self, outputs, y):
-        self._outputs, self._y = outputs, y
+    ``epoch_mean_loss()`` gives the mean loss over the epoch's rows so far, which the progress bar shows: it
+    reads that when it redraws, at most ten times a second, instead of adding up every batch's loss.
+    """
+
+    def __init__(self, outputs, y, yb):
+        self._outputs, self._y, self._yb = outputs, y, yb
 
     def __getitem__(self, key):
         if key != "loss":
             raise KeyError(key)
-        return self._outputs.running_loss(self._y)
+        return self._outputs.last_loss(self._yb)
 
     def __iter__(self):
         return iter(("loss",))
 
     def __len__(self):
         return 1
+
+    def epoch_mean_loss(self):
+        return self._outputs.running_loss(self._y)
 
 
 class Model:
@@ -460,7 +472,7 @@ class Model:
                 y_pred = self._train_step(xb, yb)                                     # 1.-4. one step
                 outputs.add(yb, y_pred)                                               # 5. bookkeeping
                 if batch_logs:
-                    cb.on_train_batch_end(step, _BatchLogs(outputs, ye))
+                    cb.on_train_batch_end(step, _BatchLogs(outputs, ye, yb))
                 if self.stop_training:
                     break
             logs = outputs.result(epoch, ye)
